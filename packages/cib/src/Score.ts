@@ -1,0 +1,1 @@
+export const INFINITY = 1_000_000

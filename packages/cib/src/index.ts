@@ -1,0 +1,1 @@
+export * as Score from "./Score.ts"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use as real parts (never by hand: CI and fresh machines run this).
+set -euo pipefail
+packages=(
+  pacemaker-cli-utils # crm_simulate: the scheduler oracle for ha plan tests
+  resource-agents     # OCF agents: Dummy, IPaddr2, Filesystem, pgsql
+  fence-agents        # fence_* programs
+  postgresql          # the database of the seed stack
+  iproute2 iputils-ping psmisc util-linux e2fsprogs
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then echo "install-system-packages: need root to install: ${missing[*]}" >&2; exit 1; fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "system packages: ${#packages[@]} present"

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// The project's one test command (`npm test`, run by .ci/run): builds, type-checks and lints every
+// workspace, runs every vitest project on Node, runs the Deno-portable packages' tests under Deno 2, and
+// prints the totals as its last line: `N passed, N failed`.
+import { spawnSync } from "node:child_process"
+import { mkdirSync, readFileSync, rmSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const cacheDir = join(root, ".cache", "test")
+mkdirSync(cacheDir, { recursive: true })
+
+// Packages whose tests must also pass on Deno 2 (core packages with no Node-only API).
+const denoProjects = (process.env.HA_DENO_PROJECTS ?? "cib").split(",").filter(Boolean)
+
+let passed = 0
+let failed = 0
+
+const run = (label, command, args, options = {}) => {
+  console.log(`\n== ${label}: ${[command, ...args].join(" ")}`)
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", ...options })
+  return result.status === 0
+}
+
+// A step that is not a test suite (build, typecheck, lint) counts as one test.
+const step = (label, command, args) => {
+  if (run(label, command, args)) passed++
+  else {
+    failed++
+    console.log(`!! ${label} failed`)
+  }
+}
+
+// A vitest run: its own test counts are added; a run that could not report counts as one failure.
+const vitest = (label, command, args) => {
+  const report = join(cacheDir, `${label}.json`)
+  rmSync(report, { force: true })
+  const ok = run(label, command, [...args, "--reporter=default", "--reporter=json", `--outputFile=${report}`])
+  try {
+    const json = JSON.parse(readFileSync(report, "utf8"))
+    passed += json.numPassedTests
+    failed += json.numFailedTests
+    // A file that failed to load reports no failed test: count it.
+    const brokenFiles = json.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0)
+    failed += brokenFiles.length
+    if (!ok && json.numFailedTests === 0 && brokenFiles.length === 0) failed++
+  } catch {
+    console.log(`!! ${label}: no report`)
+    failed++
+  }
+}
+
+step("build", "npx", ["turbo", "run", "build", "--output-logs=errors-only"])
+step("typecheck", "npx", ["turbo", "run", "typecheck", "--output-logs=errors-only"])
+step("lint", "npx", ["biome", "check", "."])
+vitest("vitest-node", "npx", ["vitest", "run"])
+for (const project of denoProjects) {
+  vitest(`vitest-deno-${project}`, "npx", [
+    "deno",
+    "run",
+    "-A",
+    "node_modules/vitest/vitest.mjs",
+    "run",
+    "--project",
+    project
+  ])
+}
+
+console.log(`\n${passed} passed, ${failed} failed`)
+process.exit(failed === 0 ? 0 : 1)
