@@ -7,6 +7,7 @@ packages=(
   fence-agents        # fence_* programs
   postgresql          # the database of the seed stack
   iproute2 iputils-ping psmisc util-linux e2fsprogs
+  kmod                # modprobe: the Filesystem agent refuses to run without it
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+process.env.TURBO_TELEMETRY_DISABLED = "1"
 const cacheDir = join(root, ".cache", "test")
 mkdirSync(cacheDir, { recursive: true })
 

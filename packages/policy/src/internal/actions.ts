@@ -1,0 +1,191 @@
+/**
+ * The action graph under construction: actions with `required` / `runnable` flags, orderings between
+ * them with flags saying how requirement and runnability propagate, and the fixed point that settles the
+ * flags. Mirrors Pacemaker's model: every action a resource might need is created (most optional), and
+ * orderings make optional actions required (a restart) or required actions unrunnable (blocked).
+ */
+import type { ActionKind } from "../Transition.ts"
+
+export interface GraphAction {
+  readonly id: number
+  readonly key: string
+  readonly task: string
+  readonly resource: string | undefined
+  readonly node: string | undefined
+  readonly interval: number
+  readonly kind: ActionKind
+  /** must happen in this transition */
+  required: boolean
+  /** can happen (its node is up, its prerequisites can happen) */
+  runnable: boolean
+  /** why it became unrunnable or required, for explanations and summary reasons */
+  blockedBy: string | undefined
+  requiredBy: string | undefined
+}
+
+export interface Ordering {
+  readonly first: GraphAction
+  readonly then: GraphAction
+  /** first required ⇒ then required */
+  readonly impliesThen: boolean
+  /** then required ⇒ first required */
+  readonly impliesFirst: boolean
+  /** first unrunnable ⇒ then unrunnable */
+  readonly runnableLeft: boolean
+  /** what `then` depends on, for explanations ("A start") */
+  readonly reason: string | undefined
+}
+
+export interface OrderFlags {
+  readonly impliesThen?: boolean
+  readonly impliesFirst?: boolean
+  readonly runnableLeft?: boolean
+  readonly reason?: string
+}
+
+/** Hook called when an action becomes required (e.g. a required start of an active resource ⇒ stop). */
+export type OnRequired = (a: GraphAction) => void
+
+export class ActionGraph {
+  readonly actions: Array<GraphAction> = []
+  readonly orderings: Array<Ordering> = []
+  private readonly byKey = new Map<string, GraphAction>()
+  private readonly outgoing = new Map<number, Array<Ordering>>()
+  private readonly incoming = new Map<number, Array<Ordering>>()
+  private readonly edgeSet = new Set<string>()
+  onRequired: OnRequired = () => {}
+
+  private static keyOf(key: string, node: string | undefined) {
+    return `${key}@${node ?? ""}`
+  }
+
+  find(key: string, node: string | undefined): GraphAction | undefined {
+    return this.byKey.get(ActionGraph.keyOf(key, node))
+  }
+
+  /** Gets or creates an action; a second request for the same key and node returns the first. */
+  action(spec: {
+    key: string
+    task: string
+    resource?: string | undefined
+    node?: string | undefined
+    interval?: number
+    kind: ActionKind
+    required: boolean
+    runnable: boolean
+  }): GraphAction {
+    const k = ActionGraph.keyOf(spec.key, spec.node)
+    const existing = this.byKey.get(k)
+    if (existing) {
+      if (spec.required) existing.required = true
+      if (!spec.runnable) existing.runnable = false
+      return existing
+    }
+    const a: GraphAction = {
+      id: this.actions.length,
+      key: spec.key,
+      task: spec.task,
+      resource: spec.resource,
+      node: spec.node,
+      interval: spec.interval ?? 0,
+      kind: spec.kind,
+      required: spec.required,
+      runnable: spec.runnable,
+      blockedBy: undefined,
+      requiredBy: undefined
+    }
+    this.actions.push(a)
+    this.byKey.set(k, a)
+    return a
+  }
+
+  order(first: GraphAction, then: GraphAction, flags: OrderFlags = {}): void {
+    if (first === then) return
+    const sig = `${first.id}>${then.id}:${flags.impliesThen ? 1 : 0}${flags.impliesFirst ? 1 : 0}${flags.runnableLeft ? 1 : 0}`
+    if (this.edgeSet.has(sig)) return
+    this.edgeSet.add(sig)
+    const o: Ordering = {
+      first,
+      then,
+      impliesThen: flags.impliesThen ?? false,
+      impliesFirst: flags.impliesFirst ?? false,
+      runnableLeft: flags.runnableLeft ?? false,
+      reason: flags.reason
+    }
+    this.orderings.push(o)
+    const out = this.outgoing.get(first.id)
+    if (out) out.push(o)
+    else this.outgoing.set(first.id, [o])
+    const inc = this.incoming.get(then.id)
+    if (inc) inc.push(o)
+    else this.incoming.set(then.id, [o])
+  }
+
+  /** Marks an action required (and propagates at the next settle). */
+  require(a: GraphAction, why: string | undefined): void {
+    if (a.required) return
+    a.required = true
+    a.requiredBy ??= why
+    this.onRequired(a)
+  }
+
+  block(a: GraphAction, why: string | undefined): void {
+    if (!a.runnable) return
+    a.runnable = false
+    a.blockedBy ??= why
+  }
+
+  /** Propagates requirement and runnability along orderings until nothing changes. Linear per change. */
+  settle(): void {
+    this.seen = this.actions.length
+    const queue: Array<GraphAction> = [...this.actions]
+    const queued = new Set<number>(queue.map((a) => a.id))
+    const push = (a: GraphAction) => {
+      if (!queued.has(a.id)) {
+        queued.add(a.id)
+        queue.push(a)
+      }
+    }
+    while (queue.length > 0) {
+      const a = queue.pop()!
+      queued.delete(a.id)
+      for (const o of this.outgoing.get(a.id) ?? []) {
+        if (o.runnableLeft && !a.runnable && o.then.runnable) {
+          this.block(o.then, `unrunnable ${o.reason ?? subject(a)}`)
+          push(o.then)
+        }
+        if (o.impliesThen && a.required && !o.then.required) {
+          this.require(o.then, `required ${o.reason ?? subject(a)}`)
+          push(o.then)
+          this.pushNew(push)
+        }
+      }
+      for (const o of this.incoming.get(a.id) ?? []) {
+        if (o.impliesFirst && a.required && !o.first.required) {
+          this.require(o.first, `required ${subject(a)}`)
+          push(o.first)
+          this.pushNew(push)
+        }
+      }
+    }
+  }
+
+  private seen = 0
+  /** Actions created or changed by onRequired hooks are queued too. */
+  private pushNew(push: (a: GraphAction) => void) {
+    for (; this.seen < this.actions.length; this.seen++) push(this.actions[this.seen]!)
+    for (const a of this.pendingPush) push(a)
+    this.pendingPush.length = 0
+  }
+  private readonly pendingPush: Array<GraphAction> = []
+  /** Lets onRequired hooks queue actions they changed. */
+  touched(a: GraphAction): void {
+    this.pendingPush.push(a)
+  }
+
+  incomingOf(a: GraphAction): ReadonlyArray<Ordering> {
+    return this.incoming.get(a.id) ?? []
+  }
+}
+
+const subject = (a: GraphAction) => `${a.resource ?? a.node ?? a.key} ${a.task}`

@@ -1,0 +1,80 @@
+/**
+ * Groups and clones: their pseudo-actions (start, running, stop, stopped) framing their members'
+ * actions, and a group's implied ordering (members start in order and stop in reverse order).
+ */
+import type { ActionGraph, GraphAction } from "./actions.ts"
+import { opKey, type PrimitivePlan } from "./primitive.ts"
+import type { Resource } from "./resources.ts"
+
+export interface CollectivePlan {
+  readonly resource: Resource
+  readonly start: GraphAction
+  readonly running: GraphAction
+  readonly stop: GraphAction
+  readonly stopped: GraphAction
+}
+
+const pseudo = (graph: ActionGraph, r: Resource, task: string) =>
+  graph.action({
+    key: opKey(r.id, task, 0),
+    task,
+    resource: r.id,
+    kind: "pseudo_event",
+    required: false,
+    runnable: true
+  })
+
+/** The start/stop actions of a child (a primitive's own, or a nested collective's pseudo-actions). */
+export interface Endpoints {
+  readonly starts: ReadonlyArray<GraphAction>
+  readonly startsDone: ReadonlyArray<GraphAction>
+  readonly stops: ReadonlyArray<GraphAction>
+  readonly stopsDone: ReadonlyArray<GraphAction>
+}
+
+export const primitiveEndpoints = (p: PrimitivePlan): Endpoints => ({
+  starts: [p.start],
+  startsDone: [p.start],
+  stops: [...p.stops.values()],
+  stopsDone: [...p.stops.values()]
+})
+
+export const collectiveEndpoints = (c: CollectivePlan): Endpoints => ({
+  starts: [c.start],
+  startsDone: [c.running],
+  stops: [c.stop],
+  stopsDone: [c.stopped]
+})
+
+export const planCollective = (
+  graph: ActionGraph,
+  r: Resource,
+  children: ReadonlyArray<Endpoints>
+): CollectivePlan => {
+  const plan: CollectivePlan = {
+    resource: r,
+    start: pseudo(graph, r, "start"),
+    running: pseudo(graph, r, "running"),
+    stop: pseudo(graph, r, "stop"),
+    stopped: pseudo(graph, r, "stopped")
+  }
+  const isGroup = r.kind === "group"
+  for (const child of children) {
+    for (const s of child.starts) graph.order(plan.start, s, { impliesFirst: true, runnableLeft: isGroup })
+    for (const s of child.startsDone) graph.order(s, plan.running, { impliesThen: true, runnableLeft: isGroup })
+    for (const s of child.stops) graph.order(plan.stop, s, { impliesFirst: true })
+    for (const s of child.stopsDone) graph.order(s, plan.stopped, { impliesThen: true })
+  }
+  graph.order(plan.stopped, plan.start)
+  if (isGroup || r.ordered) {
+    for (let i = 1; i < children.length; i++) {
+      const before = children[i - 1]!
+      const after = children[i]!
+      for (const a of before.startsDone)
+        for (const b of after.starts) graph.order(a, b, { impliesThen: isGroup, runnableLeft: true })
+      for (const a of after.stopsDone)
+        for (const b of before.stops) graph.order(a, b, { impliesFirst: isGroup, runnableLeft: isGroup })
+    }
+  }
+  return plan
+}

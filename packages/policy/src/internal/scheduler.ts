@@ -1,0 +1,280 @@
+/**
+ * The scheduling pipeline, in Pacemaker's order: unpack (options, nodes, resources, constraints,
+ * status) → place → create actions → orderings → settle flags → fencing → summary and graph.
+ */
+import type { Cib } from "@ha/cib"
+import type { Action, Decision, Edge, Placement, Reason, Transition } from "../Transition.ts"
+import { ActionGraph, type GraphAction } from "./actions.ts"
+import { type CollectivePlan, collectiveEndpoints, type Endpoints, planCollective, primitiveEndpoints } from "./collective.ts"
+import { clusterOptions } from "./config.ts"
+import { resolveConstraints } from "./constraints.ts"
+import { canHostResources, unpackNodes } from "./nodes.ts"
+import { applyOrders } from "./ordering.ts"
+import { place } from "./placement.ts"
+import { type PrimitivePlan, planPrimitive } from "./primitive.ts"
+import { buildResources, type Resource } from "./resources.ts"
+import { unpackStatus } from "./status.ts"
+import { fenceDecision, summarizePrimitive } from "./summary.ts"
+
+export type ScheduleResult =
+  | { readonly _tag: "Planned"; readonly transition: Transition }
+  | { readonly _tag: "Unsupported"; readonly feature: string }
+
+/** Features ha's scheduler does not model yet, detected from the decoded CIB. */
+const unsupportedFeature = (cib: Cib.Cib): string | undefined => {
+  for (const n of cib.configuration.nodes) if (n.type === "remote") return `remote node ${n.uname}`
+  for (const s of cib.status.nodes) if (s.remoteNode !== undefined) return `remote node ${s.uname ?? s.id}`
+  const primitives: Array<Cib.Primitive> = []
+  for (const r of cib.configuration.resources) {
+    if (r._tag === "Primitive") primitives.push(r)
+    else if (r._tag === "Group") primitives.push(...r.members)
+    else if (r._tag === "Clone") primitives.push(...(r.child._tag === "Primitive" ? [r.child] : r.child.members))
+  }
+  for (const p of primitives) {
+    if (p.class === "ocf" && p.provider === "pacemaker" && p.type === "remote") return `remote connection ${p.id}`
+    for (const set of p.metaAttributes) {
+      for (const pair of set.nvpairs) {
+        if (pair.name === "remote-node") return `guest node ${pair.value ?? p.id}`
+        if (pair.name === "container") return `container ${pair.value ?? ""}`
+      }
+    }
+  }
+  return undefined
+}
+
+export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
+  const unsupported = unsupportedFeature(cib)
+  if (unsupported !== undefined) return { _tag: "Unsupported", feature: unsupported }
+  const options = clusterOptions(cib, now)
+  const nodes = unpackNodes(cib, options, now)
+  const built = buildResources(cib, options, { attributes: new Map(), now })
+  if ("unsupported" in built) return { _tag: "Unsupported", feature: built.unsupported }
+  const constraints = resolveConstraints(cib, built)
+  if ("unsupported" in constraints) return { _tag: "Unsupported", feature: constraints.unsupported }
+  const status = unpackStatus(nodes, built, options, now)
+
+  const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]))
+  const active = new Map<string, Array<number>>()
+  const failedOn = new Map<string, Set<number>>()
+  for (const p of built.primitives) {
+    const a: Array<number> = []
+    const f = new Set<number>()
+    for (const h of p.history) {
+      const i = nodeIndex.get(h.node)
+      if (i === undefined) continue
+      if (h.role !== "Stopped") a.push(i)
+      if (h.failed) f.add(i)
+      if (h.banned !== undefined) {
+        const fc = status.failCounts.get(p.id) ?? new Map<number, number>()
+        if (h.banned === "everywhere") for (let j = 0; j < nodes.length; j++) fc.set(j, 1_000_000)
+        else fc.set(i, 1_000_000)
+        status.failCounts.set(p.id, fc)
+      }
+    }
+    active.set(p.id, a)
+    failedOn.set(p.id, f)
+  }
+
+  // quorum
+  const quorumLost = !options.haveQuorum && options.noQuorumPolicy !== "ignore"
+  const startsBlocked = quorumLost ? "no quorum" : undefined
+  const stopAll = !options.haveQuorum && options.noQuorumPolicy === "stop" ? "no quorum" : undefined
+
+  // resources that are left alone: unmanaged, maintenance, frozen without quorum
+  const frozen = (p: Resource) => {
+    if (!p.managed || options.maintenanceMode) return true
+    const a = active.get(p.id) ?? []
+    if (a.some((i) => nodes[i]!.maintenance)) return true
+    return quorumLost && options.noQuorumPolicy === "freeze" && a.length > 0
+  }
+  const disabled = (p: Resource) => p.targetRole === "Stopped" || options.stopAllResources
+
+  const placement = place({
+    nodes,
+    primitives: built.primitives,
+    constraints,
+    options,
+    now,
+    failCounts: status.failCounts,
+    active,
+    failedOn,
+    disabled: new Set(built.primitives.filter(disabled).map((p) => p.id)),
+    pinned: new Map(
+      built.primitives.filter(frozen).map((p) => [p.id, (active.get(p.id) ?? [])[0]] as const)
+    )
+  })
+
+  // fencing: unclean nodes, and nodes where a stop failed
+  const fenceReasons = new Map<number, string>()
+  if (options.stonithEnabled) {
+    nodes.forEach((n, i) => {
+      if (n.unclean && n.uncleanReason !== undefined) fenceReasons.set(i, n.uncleanReason)
+    })
+    for (const p of built.primitives) {
+      for (const h of p.history) {
+        const i = nodeIndex.get(h.node)
+        if (i === undefined || fenceReasons.has(i)) continue
+        if ((h.stopFailed && h.onFail === "fence") || (h.failed && h.onFail === "fence")) {
+          fenceReasons.set(i, `${p.id} failed there`)
+        }
+      }
+    }
+  }
+
+  const graph = new ActionGraph()
+  const usable = nodes.map(canHostResources)
+  const ctx = {
+    graph,
+    nodes,
+    fenced: new Set(fenceReasons.keys()),
+    startsBlocked,
+    stopAll,
+    usable
+  }
+  const plans = new Map<string, PrimitivePlan>()
+  const startOwner = new Map<number, PrimitivePlan>()
+  for (const p of built.primitives) {
+    const plan = planPrimitive(
+      ctx,
+      p,
+      placement.assigned.get(p.id),
+      status.known.get(p.id) ?? new Set(),
+      placement.noProbe.get(p.id),
+      frozen(p)
+    )
+    plans.set(p.id, plan)
+    startOwner.set(plan.start.id, plan)
+  }
+  // a required start where the resource already runs means a restart: stop it there first
+  graph.onRequired = (a: GraphAction) => {
+    const plan = startOwner.get(a.id)
+    if (!plan || plan.target === undefined) return
+    const stop = plan.stops.get(plan.target)
+    if (stop && !stop.required) {
+      graph.require(stop, a.requiredBy)
+      graph.touched(stop)
+    }
+  }
+
+  // fencing actions: stops on fenced nodes are implied by (ordered after) the fencing
+  const fenceActions = new Map<number, GraphAction>()
+  for (const [i, reason] of fenceReasons) {
+    const node = nodes[i]!
+    const a = graph.action({
+      key: `stonith-${node.name}-${options.stonithAction}`,
+      task: "stonith",
+      node: node.name,
+      kind: "crm_event",
+      required: true,
+      runnable: true
+    })
+    a.requiredBy = reason
+    fenceActions.set(i, a)
+  }
+  for (const plan of plans.values()) {
+    for (const [i, stop] of plan.stops) {
+      const fence = fenceActions.get(i)
+      if (fence) graph.order(fence, stop, { runnableLeft: true })
+    }
+  }
+
+  // groups and clones
+  const collectives = new Map<string, CollectivePlan>()
+  const endpoints = (r: Resource): Endpoints => {
+    if (r.kind === "primitive") return primitiveEndpoints(plans.get(r.id)!)
+    const existing = collectives.get(r.id)
+    if (existing) return collectiveEndpoints(existing)
+    const plan = planCollective(graph, r, r.children.map(endpoints))
+    collectives.set(r.id, plan)
+    return collectiveEndpoints(plan)
+  }
+  for (const r of built.top) endpoints(r)
+
+  // order constraints
+  const lookup = (r: Resource, task: string, done: boolean): ReadonlyArray<GraphAction> => {
+    if (r.kind === "primitive") {
+      const plan = plans.get(r.id)!
+      if (task === "start") return [plan.start]
+      if (task === "stop") return [...plan.stops.values()]
+      return []
+    }
+    const c = collectives.get(r.id)
+    if (!c) return []
+    if (task === "start") return [done ? c.running : c.start]
+    if (task === "stop") return [done ? c.stopped : c.stop]
+    return []
+  }
+  applyOrders(graph, constraints.orders, lookup)
+
+  // settle; a resource whose start became impossible where it runs must stop there
+  for (let round = 0; round < 10; round++) {
+    graph.settle()
+    let changed = false
+    for (const plan of plans.values()) {
+      if (plan.target === undefined || plan.frozen) continue
+      const stop = plan.stops.get(plan.target)
+      if (stop && !stop.required && !plan.start.runnable) {
+        graph.require(stop, plan.start.blockedBy)
+        changed = true
+      }
+    }
+    if (!changed) break
+  }
+
+  // shutdown of nodes being shut down, after everything on them stopped
+  for (const [i, n] of nodes.entries()) {
+    if (!n.shutdown) continue
+    const a = graph.action({
+      key: `do_shutdown-${n.name}`,
+      task: "do_shutdown",
+      node: n.name,
+      kind: "crm_event",
+      required: true,
+      runnable: true
+    })
+    for (const plan of plans.values()) {
+      const stop = plan.stops.get(i)
+      if (stop) graph.order(stop, a)
+    }
+  }
+
+  // results
+  const summary: Array<Decision> = []
+  for (const [i, reason] of fenceReasons) summary.push(fenceDecision(nodes[i]!, options.stonithAction, reason))
+  const placements: Array<Placement> = []
+  for (const plan of plans.values()) {
+    const reasons: ReadonlyArray<Reason> = placement.reasons.get(plan.resource.id) ?? []
+    summary.push(...summarizePrimitive(plan, nodes, reasons))
+    placements.push({
+      resource: plan.resource.id,
+      current: plan.resource.history
+        .filter((h) => h.role !== "Stopped")
+        .map((h) => ({ node: h.node, role: h.role })),
+      node: plan.target !== undefined && plan.start.runnable ? nodes[plan.target]!.name : undefined,
+      role: plan.target !== undefined && plan.start.runnable ? "Started" : "Stopped",
+      reasons
+    })
+  }
+  const inGraph = (a: GraphAction) => a.required && a.runnable
+  const actions: Array<Action> = graph.actions.filter(inGraph).map((a) => ({
+    id: a.id,
+    key: a.key,
+    task: a.task,
+    resource: a.resource,
+    node: a.node,
+    interval: a.interval,
+    kind: a.kind
+  }))
+  const edges: Array<Edge> = []
+  const seen = new Set<string>()
+  for (const o of graph.orderings) {
+    if (!inGraph(o.first) || !inGraph(o.then)) continue
+    const k = `${o.first.id}>${o.then.id}`
+    if (seen.has(k)) continue
+    seen.add(k)
+    edges.push({ before: o.first.id, after: o.then.id })
+  }
+  const scores = new Map<string, ReadonlyMap<string, number>>()
+  for (const [id, s] of placement.scores) scores.set(id, new Map(s.map((v, i) => [nodes[i]!.name, v])))
+  return { _tag: "Planned", transition: { placements, actions, edges, scores, summary } }
+}

@@ -1,0 +1,7 @@
+export * as ClusterKey from "./ClusterKey.ts"
+export * as Datagram from "./Datagram.ts"
+export * as LinkMachine from "./LinkMachine.ts"
+export * as MemoryNetwork from "./MemoryNetwork.ts"
+export * as Topology from "./Topology.ts"
+export * as Transport from "./Transport.ts"
+export * as TransportSettings from "./TransportSettings.ts"

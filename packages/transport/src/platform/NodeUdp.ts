@@ -1,0 +1,52 @@
+/** DatagramNetwork over node:dgram (Node.js only; the rest of the package runs on Deno too). */
+import * as dgram from "node:dgram"
+import { isIPv6 } from "node:net"
+import { Effect, Layer, Queue } from "effect"
+import { type Datagram, DatagramError, DatagramNetwork, type Endpoint, endpointKey } from "../Datagram.ts"
+
+/** Datagrams waiting to be read per socket; beyond, new ones are dropped as a full NIC queue would. */
+const RECEIVE_QUEUE = 16384
+
+const bind = (endpoint: Endpoint) =>
+  Effect.gen(function* () {
+    const queue = yield* Queue.dropping<Datagram>(RECEIVE_QUEUE)
+    const socket = yield* Effect.acquireRelease(
+      Effect.async<dgram.Socket, DatagramError>((resume) => {
+        const socket = dgram.createSocket({ type: isIPv6(endpoint.address) ? "udp6" : "udp4" })
+        const onError = (error: Error) =>
+          resume(Effect.fail(new DatagramError({ endpoint: endpointKey(endpoint), message: error.message })))
+        socket.once("error", onError)
+        socket.bind(endpoint.port, endpoint.address, () => {
+          socket.off("error", onError)
+          // Later socket errors (e.g. ICMP unreachable) must not crash the process; UDP is best effort.
+          socket.on("error", () => {})
+          resume(Effect.succeed(socket))
+        })
+      }),
+      (socket) => Effect.sync(() => socket.close())
+    )
+    socket.on("message", (message, remote) => {
+      const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength)
+      queue.unsafeOffer({ bytes, from: { address: remote.address, port: remote.port } })
+    })
+    const address = socket.address()
+    return {
+      local: { address: address.address, port: address.port },
+      send: (bytes: Uint8Array, to: Endpoint) =>
+        Effect.async<void, DatagramError>((resume) => {
+          const failed = (error: Error) =>
+            resume(Effect.fail(new DatagramError({ endpoint: endpointKey(to), message: error.message })))
+          try {
+            socket.send(bytes, to.port, to.address, (error) => (error ? failed(error) : resume(Effect.void)))
+          } catch (error) {
+            failed(error instanceof Error ? error : new Error(String(error)))
+          }
+        }),
+      receive: Queue.take(queue)
+    }
+  })
+
+export const layer: Layer.Layer<DatagramNetwork> = Layer.succeed(
+  DatagramNetwork,
+  DatagramNetwork.of({ bind })
+)
