@@ -171,6 +171,7 @@ export interface NvSet extends Schema.Schema.Type<typeof NvSet> {}
 // Nodes
 
 export const Node = Schema.Struct({
+  /** node ids are not XML ids: a remote node's id equals its connection resource's id */
   id: Str,
   uname: Str,
   /** member (default), remote, ping; legacy "normal" */
@@ -476,7 +477,8 @@ export interface TransientAttributes extends Schema.Schema.Type<typeof Transient
 
 /** <node_state>: membership and history of one node. */
 export const NodeState = Schema.Struct({
-  id: Str,
+  /** the node id (absent in a few hand-written CIBs that name the node by uname only) */
+  id: opt(Str),
   uname: opt(Str),
   /** "true"/"false" (or a timestamp in newer Pacemaker) */
   inCcm: opt(Str),

@@ -3,7 +3,8 @@
  *
  * Two syntaxes, as Pacemaker reads them:
  * - a number with an optional unit, e.g. "20" (seconds), "20s", "500ms", "1m", "2h"; units are
- *   matched case-insensitively: ms/msec, us/usec (rounded down to ms), s/sec, m/min, h/hr.
+ *   matched case-insensitively by prefix as Pacemaker does: ms/msec, us/usec (rounded down to ms),
+ *   s/sec, m/min, h/hr (so "10seconds" and "2minutes" work too).
  *   A fraction is dropped ("1.5s" is 1 s), as Pacemaker's integer parse does.
  * - an ISO 8601 duration starting with "P", e.g. "PT20S", "P1DT2H", also Pacemaker's lenient
  *   "P10S" (time units without the "T"). Years count 365 days, months 30 days.
@@ -20,23 +21,18 @@ const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 
 const PLAIN = /^\s*([0-9]+)(?:\.[0-9]*)?\s*([A-Za-z]*)\s*$/
+/** Pacemaker matches units by prefix: "ms…", "us…", "s…", "m…", "h…" (so "10seconds" is 10 s). */
 const unitMillis = (unit: string): number | undefined => {
-  switch (unit.toLowerCase()) {
-    case "":
+  const u = unit.toLowerCase()
+  if (u === "") return SECOND
+  if (u.startsWith("ms")) return 1
+  if (u.startsWith("us")) return 1 / 1000
+  switch (u[0]) {
     case "s":
-    case "sec":
       return SECOND
-    case "ms":
-    case "msec":
-      return 1
-    case "us":
-    case "usec":
-      return 1 / 1000
     case "m":
-    case "min":
       return MINUTE
     case "h":
-    case "hr":
       return HOUR
     default:
       return undefined

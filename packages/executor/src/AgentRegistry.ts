@@ -3,12 +3,12 @@
  * the executor use. The live layer knows ocf, lsb and systemd (through ProcessRunner and the
  * FileSystem) plus the native agents it is given; the test layer only native (e.g. scripted) ones.
  */
-import { FileSystem } from "@effect/platform"
+import type { FileSystem } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
-import { Settings } from "./ExecutorSettings.ts"
+import type { Settings } from "./ExecutorSettings.ts"
 import * as Lsb from "./Lsb.ts"
 import * as Ocf from "./Ocf.ts"
-import * as ProcessRunner from "./ProcessRunner.ts"
+import type * as ProcessRunner from "./ProcessRunner.ts"
 import {
   type AgentClass,
   AgentNotInstalled,
@@ -37,7 +37,10 @@ const nativeRegistry = (natives: ReadonlyArray<ResourceAgent>) => {
             agent: format(ref),
             path: ref.type,
             reason: "NotFound",
-            detail: ref.class === "native" ? "no native agent of that name is registered" : "class not available here"
+            detail:
+              ref.class === "native"
+                ? "no native agent of that name is registered"
+                : "class not available here"
           })
         )
       : Effect.succeed(agent)
@@ -79,7 +82,9 @@ export const layer = (natives: ReadonlyArray<ResourceAgent> = []) =>
       }
       const list = (agentClass?: AgentClass) =>
         agentClass === undefined
-          ? Effect.forEach(["ocf", "lsb", "systemd", "native"] as const, listClass).pipe(Effect.map((all) => all.flat()))
+          ? Effect.forEach(["ocf", "lsb", "systemd", "native"] as const, listClass).pipe(
+              Effect.map((all) => all.flat())
+            )
           : listClass(agentClass)
       return { resolve, list }
     })

@@ -3,22 +3,13 @@
  * resource, up to `maxConcurrentOperations` at once on the node), keeps the recurring monitors of
  * each resource running for its current role, and reports every result as an OperationRecord.
  */
-import {
-  Clock,
-  Context,
-  Effect,
-  FiberMap,
-  Layer,
-  PubSub,
-  type Queue,
-  Ref,
-  type Scope,
-  Stream
-} from "effect"
+import { Clock, Context, Effect, FiberMap, Layer, PubSub, type Queue, Ref, type Scope, Stream } from "effect"
+import * as AgentRegistryModule from "./AgentRegistry.ts"
 import { AgentRegistry } from "./AgentRegistry.ts"
 import { opDigest } from "./Digest.ts"
-import { ExecStatus, Ocf } from "./ExitCode.ts"
+import * as ExecutorSettings from "./ExecutorSettings.ts"
 import { Settings } from "./ExecutorSettings.ts"
+import { ExecStatus, Ocf } from "./ExitCode.ts"
 import { type OperationRecord, operationKey } from "./OperationRecord.ts"
 import {
   type Action,
@@ -28,8 +19,6 @@ import {
   format,
   type ResourceAgent
 } from "./ResourceAgent.ts"
-import * as AgentRegistryModule from "./AgentRegistry.ts"
-import * as ExecutorSettings from "./ExecutorSettings.ts"
 
 export interface OperationRequest {
   readonly resource: string
@@ -193,7 +182,8 @@ export const make = Effect.gen(function* () {
         opStatus: result.status,
         callId,
         lastRun,
-        lastRcChange: previous !== undefined && previous.rcCode === result.rc ? previous.lastRcChange : lastRun,
+        lastRcChange:
+          previous !== undefined && previous.rcCode === result.rc ? previous.lastRcChange : lastRun,
         execTime: result.execTimeMs,
         queueTime: started - submitted,
         opDigest: opDigest(params, intervalMs, timeoutMs),
@@ -214,13 +204,26 @@ export const make = Effect.gen(function* () {
       return record
     })
 
-  const monitorKey = (resource: string, monitor: MonitorDefinition) => `${resource}\u0000${monitor.intervalMs}`
+  const monitorKey = (resource: string, monitor: MonitorDefinition) =>
+    `${resource}\u0000${monitor.intervalMs}`
 
+  /** Stops the resource's recurring monitors and, like Pacemaker's controller, drops their history entries. */
   const cancelMonitors = (resource: string) =>
     Effect.gen(function* () {
       const keys = monitorKeys.get(resource) ?? new Set()
       monitorKeys.delete(resource)
       yield* Effect.forEach(keys, (key) => FiberMap.remove(monitors, key), { discard: true })
+      const definition = (yield* Ref.get(definitions)).get(resource)
+      const cancelled = (definition?.monitors ?? [])
+        .filter((m) => keys.has(monitorKey(resource, m)))
+        .map((m) => operationKey(resource, "monitor", m.intervalMs))
+      if (cancelled.length > 0) {
+        yield* Ref.update(latest, (m) => {
+          const next = new Map(m)
+          for (const key of cancelled) next.delete(key)
+          return next
+        })
+      }
     })
 
   const recurring = (definition: ResourceDefinition, monitor: MonitorDefinition) =>
@@ -232,11 +235,16 @@ export const make = Effect.gen(function* () {
           agent: definition.agent,
           operation: "monitor",
           params: { ...definition.params, ...monitor.params },
-          meta: monitor.role === undefined ? (definition.meta ?? {}) : { ...definition.meta, role: monitor.role },
+          meta:
+            monitor.role === undefined ? (definition.meta ?? {}) : { ...definition.meta, role: monitor.role },
           intervalMs: monitor.intervalMs,
           timeoutMs: monitor.timeoutMs ?? settings.defaultTimeoutMs
         })
-        if (previous === undefined || previous.rcCode !== record.rcCode || previous.opStatus !== record.opStatus) {
+        if (
+          previous === undefined ||
+          previous.rcCode !== record.rcCode ||
+          previous.opStatus !== record.opStatus
+        ) {
           yield* PubSub.publish(pubsub, record)
         }
         previous = record
@@ -281,21 +289,24 @@ export const make = Effect.gen(function* () {
   const service: ExecutorService = {
     execute,
     define: (definition) =>
-      Ref.update(definitions, (m) => new Map(m).set(definition.resource, definition)).pipe(
+      cancelMonitors(definition.resource).pipe(
+        Effect.zipRight(Ref.update(definitions, (m) => new Map(m).set(definition.resource, definition))),
         Effect.zipRight(reconcile(definition.resource))
       ),
     forget: (resource) =>
-      Ref.update(definitions, (m) => {
-        const next = new Map(m)
-        next.delete(resource)
-        return next
-      }).pipe(Effect.zipRight(cancelMonitors(resource))),
+      cancelMonitors(resource).pipe(
+        Effect.zipRight(
+          Ref.update(definitions, (m) => {
+            const next = new Map(m)
+            next.delete(resource)
+            return next
+          })
+        )
+      ),
     role: (resource) => Ref.get(roles).pipe(Effect.map((m) => m.get(resource) ?? "Stopped")),
     records: Stream.fromPubSub(pubsub),
     subscribe: PubSub.subscribe(pubsub),
-    history: Ref.get(latest).pipe(
-      Effect.map((m) => [...m.values()].sort((a, b) => a.callId - b.callId))
-    )
+    history: Ref.get(latest).pipe(Effect.map((m) => [...m.values()].sort((a, b) => a.callId - b.callId)))
   }
   return service
 })

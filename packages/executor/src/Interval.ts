@@ -34,7 +34,10 @@ export const parseMs = (spec: string): Option.Option<number> => {
     const [, d, h, m, s] = i
     return Option.some(
       Math.round(
-        Number(d ?? 0) * 86_400_000 + Number(h ?? 0) * 3_600_000 + Number(m ?? 0) * 60_000 + Number(s ?? 0) * 1000
+        Number(d ?? 0) * 86_400_000 +
+          Number(h ?? 0) * 3_600_000 +
+          Number(m ?? 0) * 60_000 +
+          Number(s ?? 0) * 1000
       )
     )
   }

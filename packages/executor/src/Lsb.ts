@@ -12,8 +12,8 @@ import type { AgentMetadata } from "./Metadata.ts"
 import * as ProcessRunner from "./ProcessRunner.ts"
 import {
   type ActionRequest,
-  type AgentRef,
   AgentNotInstalled,
+  type AgentRef,
   format,
   isSafeName,
   type ResourceAgent
@@ -57,7 +57,12 @@ export const make = (ref: AgentRef) =>
     const agent = format(ref)
     const path = `${settings.lsbRoot}/${ref.type}`
     if (!isSafeName(ref.type)) {
-      return yield* new AgentNotInstalled({ agent, path, reason: "InvalidName", detail: "invalid script name" })
+      return yield* new AgentNotInstalled({
+        agent,
+        path,
+        reason: "InvalidName",
+        detail: "invalid script name"
+      })
     }
     const execute = (request: ActionRequest) =>
       runProgram(
@@ -73,9 +78,7 @@ export const make = (ref: AgentRef) =>
       ).pipe(Effect.provideService(ProcessRunner.ProcessRunner, runner))
     const metadata = fs.readFileString(path).pipe(
       Effect.map((script) => headerMetadata(ref.type, script)),
-      Effect.mapError(
-        (e) => new AgentNotInstalled({ agent, path, reason: "NotFound", detail: e.message })
-      )
+      Effect.mapError((e) => new AgentNotInstalled({ agent, path, reason: "NotFound", detail: e.message }))
     )
     const resourceAgent: ResourceAgent = { ref, execute, metadata }
     return resourceAgent

@@ -146,7 +146,12 @@ export const parse = (xml: string, source: string): AgentMetadata => {
     .map((p): ParameterSpec => {
       const name = p.attributes.name
       if (!name) {
-        throw new MetadataParseError({ source, line: p.line, column: 0, reason: "<parameter> without a name" })
+        throw new MetadataParseError({
+          source,
+          line: p.line,
+          column: 0,
+          reason: "<parameter> without a name"
+        })
       }
       const content = child(p, "content")
       return {

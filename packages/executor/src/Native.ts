@@ -28,10 +28,16 @@ export const make = (type: string, implementation: NativeImplementation): Resour
       const action = implementation.actions[request.action]
       const outcome: Option.Option<NativeOutcome> =
         action === undefined
-          ? Option.some({ rc: Ocf.unimplementedFeature, exitReason: `${type} has no ${request.action} action` })
+          ? Option.some({
+              rc: Ocf.unimplementedFeature,
+              exitReason: `${type} has no ${request.action} action`
+            })
           : yield* action(request).pipe(
               Effect.catchAllDefect((defect) =>
-                Effect.succeed<NativeOutcome>({ rc: Ocf.error, exitReason: `agent failed: ${String(defect)}` })
+                Effect.succeed<NativeOutcome>({
+                  rc: Ocf.error,
+                  exitReason: `agent failed: ${String(defect)}`
+                })
               ),
               Effect.timeoutOption(request.timeoutMs)
             )

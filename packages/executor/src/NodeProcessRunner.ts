@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * The live ProcessRunner over node:child_process (the only module of this package that uses a
  * Node API). Each child is spawned `detached`, which on POSIX makes it the leader of a new process
@@ -84,7 +85,13 @@ export const layer = Layer.succeed(ProcessRunner, {
           if (settled) return
           settled = true
           resume(
-            Effect.fail(new SpawnError({ command: spec.command, reason: spawnReason(error.code), detail: error.message }))
+            Effect.fail(
+              new SpawnError({
+                command: spec.command,
+                reason: spawnReason(error.code),
+                detail: error.message
+              })
+            )
           )
         })
         handle.once("spawn", () => {
@@ -100,7 +107,9 @@ export const layer = Layer.succeed(ProcessRunner, {
       child.once("exit", (code, signal) => {
         Deferred.unsafeDone(
           exited,
-          Effect.succeed<Termination>(code === null ? { _tag: "Signaled", signal: signal ?? "unknown" } : { _tag: "Exited", code })
+          Effect.succeed<Termination>(
+            code === null ? { _tag: "Signaled", signal: signal ?? "unknown" } : { _tag: "Exited", code }
+          )
         )
       })
       const pid = child.pid!

@@ -12,8 +12,8 @@ import * as Metadata from "./Metadata.ts"
 import * as ProcessRunner from "./ProcessRunner.ts"
 import {
   type ActionRequest,
-  type AgentRef,
   AgentNotInstalled,
+  type AgentRef,
   format,
   InvalidParameter,
   isSafeName,
@@ -70,6 +70,25 @@ export const environment = (
   return env
 }
 
+const metaPrefix = "CRM_meta_"
+
+/**
+ * Splits the attributes of an action in a transition graph (`<attributes CRM_meta_clone="0" ip="…">`)
+ * into instance parameters and meta-attributes (prefix removed), the shape an ActionRequest takes.
+ * The scheduler already computes the clone and notify_* values there; the executor passes them on.
+ */
+export const splitAttributes = (
+  attributes: Readonly<Record<string, string>>
+): { params: Record<string, string>; meta: Record<string, string> } => {
+  const params: Record<string, string> = {}
+  const meta: Record<string, string> = {}
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith(metaPrefix)) meta[name.slice(metaPrefix.length)] = value
+    else params[name] = value
+  }
+  return { params, meta }
+}
+
 /** OCF codes pass through; anything else an agent exits with is a generic error. */
 const toOcf = (code: number): number => (isOcfCode(code) ? code : Ocf.error)
 
@@ -84,7 +103,12 @@ export const make = (ref: AgentRef) =>
     const agent = format(ref)
     const path = agentPath(settings, ref)
     if (ref.provider === undefined || !isSafeName(ref.provider) || !isSafeName(ref.type)) {
-      return yield* new AgentNotInstalled({ agent, path, reason: "InvalidName", detail: "invalid provider or type" })
+      return yield* new AgentNotInstalled({
+        agent,
+        path,
+        reason: "InvalidName",
+        detail: "invalid provider or type"
+      })
     }
     const execute = (request: ActionRequest) =>
       Effect.try({
@@ -92,7 +116,10 @@ export const make = (ref: AgentRef) =>
         catch: (e) => e as InvalidParameter
       }).pipe(
         Effect.flatMap((env) =>
-          runProgram({ agent, path, args: [request.action], env, timeoutMs: request.timeoutMs, toOcf }, settings)
+          runProgram(
+            { agent, path, args: [request.action], env, timeoutMs: request.timeoutMs, toOcf },
+            settings
+          )
         ),
         Effect.provideService(ProcessRunner.ProcessRunner, runner)
       )
@@ -164,4 +191,3 @@ export const list = Effect.gen(function* () {
   )
   return perProvider.flat()
 })
-

@@ -39,7 +39,7 @@ export const operationKey = (resource: string, operation: string, intervalMs: nu
 /** The record's fields under Pacemaker's lrm_rsc_op attribute names. */
 export const toAttributes = (record: OperationRecord): Record<string, string> => ({
   id: record.id,
-  "operation_key": record.operationKey,
+  operation_key: record.operationKey,
   operation: record.operation,
   "call-id": String(record.callId),
   "rc-code": String(record.rcCode),
@@ -51,5 +51,5 @@ export const toAttributes = (record: OperationRecord): Record<string, string> =>
   "queue-time": String(record.queueTime),
   "op-digest": record.opDigest,
   "exit-reason": record.exitReason,
-  "on_node": record.onNode
+  on_node: record.onNode
 })

@@ -44,7 +44,11 @@ export class SpawnError extends Schema.TaggedError<SpawnError>()("SpawnError", {
   detail: Schema.String
 }) {
   override get message(): string {
-    const what = { NotFound: "does not exist", NotExecutable: "is not executable", Other: "could not be started" }
+    const what = {
+      NotFound: "does not exist",
+      NotExecutable: "is not executable",
+      Other: "could not be started"
+    }
     return `${this.command} ${what[this.reason]}: ${this.detail}`
   }
 }
@@ -151,7 +155,11 @@ export const layerTest = (scripts: Readonly<Record<string, (spec: ProcessSpec) =
       Effect.gen(function* () {
         const script = scripts[spec.command]
         if (script === undefined) {
-          return yield* new SpawnError({ command: spec.command, reason: "NotFound", detail: "no such script" })
+          return yield* new SpawnError({
+            command: spec.command,
+            reason: "NotFound",
+            detail: "no such script"
+          })
         }
         const behaviour = script(spec)
         const done = yield* Deferred.make<Termination>()

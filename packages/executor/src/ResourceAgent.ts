@@ -88,7 +88,9 @@ export type AgentError = AgentNotInstalled | InvalidParameter | MetadataParseErr
 
 export interface ResourceAgent {
   readonly ref: AgentRef
-  readonly execute: (request: ActionRequest) => Effect.Effect<ActionResult, AgentNotInstalled | InvalidParameter>
+  readonly execute: (
+    request: ActionRequest
+  ) => Effect.Effect<ActionResult, AgentNotInstalled | InvalidParameter>
   readonly metadata: Effect.Effect<AgentMetadata, AgentError>
 }
 
@@ -122,7 +124,10 @@ export const parse = (input: string): AgentRef => {
     }
     return { class: cls, type: a }
   }
-  throw new InvalidAgentRef({ input, reason: `unknown class "${cls}" (expected ocf, lsb, systemd or native)` })
+  throw new InvalidAgentRef({
+    input,
+    reason: `unknown class "${cls}" (expected ocf, lsb, systemd or native)`
+  })
 }
 
 /** A name that is safe as one path component (no traversal out of the agent directory). */

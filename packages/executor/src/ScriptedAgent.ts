@@ -55,16 +55,26 @@ const metadata = (type: string): AgentMetadata => ({
       longdesc: "unused"
     }
   ],
-  actions: (["start", "stop", "monitor", "promote", "demote", "notify", "reload", "validate-all", "meta-data"] as const).map(
-    (name) => ({
-      name,
-      timeoutMs: 20_000,
-      intervalMs: name === "monitor" ? 10_000 : undefined,
-      depth: undefined,
-      role: undefined,
-      startDelayMs: undefined
-    })
-  )
+  actions: (
+    [
+      "start",
+      "stop",
+      "monitor",
+      "promote",
+      "demote",
+      "notify",
+      "reload",
+      "validate-all",
+      "meta-data"
+    ] as const
+  ).map((name) => ({
+    name,
+    timeoutMs: 20_000,
+    intervalMs: name === "monitor" ? 10_000 : undefined,
+    depth: undefined,
+    role: undefined,
+    startDelayMs: undefined
+  }))
 })
 
 const defaultRc = (action: Action, state: InstanceState): { rc: number; next: InstanceState } => {
@@ -78,7 +88,10 @@ const defaultRc = (action: Action, state: InstanceState): { rc: number; next: In
     case "demote":
       return { rc: Ocf.ok, next: state === "promoted" ? "started" : state }
     case "monitor":
-      return { rc: state === "stopped" ? Ocf.notRunning : state === "promoted" ? Ocf.runningPromoted : Ocf.ok, next: state }
+      return {
+        rc: state === "stopped" ? Ocf.notRunning : state === "promoted" ? Ocf.runningPromoted : Ocf.ok,
+        next: state
+      }
     default:
       return { rc: Ocf.ok, next: state }
   }
@@ -110,7 +123,16 @@ export const make = (type: string, defaultDurationMs = 0) =>
           step?.exitReason === undefined ? { rc } : { rc, exitReason: step.exitReason }
         return outcome
       })
-    const handled = ["start", "stop", "monitor", "promote", "demote", "notify", "reload", "validate-all"] as const
+    const handled = [
+      "start",
+      "stop",
+      "monitor",
+      "promote",
+      "demote",
+      "notify",
+      "reload",
+      "validate-all"
+    ] as const
     const agent = Native.make(type, {
       metadata: metadata(type),
       actions: Object.fromEntries(handled.map((action) => [action, run(action)]))

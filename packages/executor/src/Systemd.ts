@@ -13,8 +13,8 @@ import * as ProcessRunner from "./ProcessRunner.ts"
 import {
   type ActionRequest,
   type ActionResult,
-  type AgentRef,
   AgentNotInstalled,
+  type AgentRef,
   format,
   isSafeName,
   type ResourceAgent
@@ -36,7 +36,12 @@ export const make = (ref: AgentRef) =>
     const agent = format(ref)
     const unit = unitName(ref.type)
     if (!isSafeName(ref.type) || ref.type.startsWith("-")) {
-      return yield* new AgentNotInstalled({ agent, path: unit, reason: "InvalidName", detail: "invalid unit name" })
+      return yield* new AgentNotInstalled({
+        agent,
+        path: unit,
+        reason: "InvalidName",
+        detail: "invalid unit name"
+      })
     }
     const execute = (request: ActionRequest): Effect.Effect<ActionResult, AgentNotInstalled> => {
       const monitor = request.action === "monitor"
@@ -60,7 +65,13 @@ export const make = (ref: AgentRef) =>
           env: { PATH: settings.path },
           timeoutMs: request.timeoutMs,
           toOcf: (code) =>
-            code === 0 ? Ocf.ok : monitor ? Ocf.notRunning : code === unitNotFound ? Ocf.notInstalled : Ocf.error
+            code === 0
+              ? Ocf.ok
+              : monitor
+                ? Ocf.notRunning
+                : code === unitNotFound
+                  ? Ocf.notInstalled
+                  : Ocf.error
         },
         settings
       ).pipe(

@@ -1,7 +1,7 @@
 // Real agents acting on real system objects the test creates and removes: a network namespace
 // (IPaddr2), an ext4 loop device (Filesystem) and a PostgreSQL cluster on it (pgsql). Needs root.
 import { execFileSync } from "node:child_process"
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -87,7 +87,9 @@ describe.skipIf(!isRoot)("Filesystem on an ext4 loop device, and PostgreSQL on i
     const line = readFileSync("/etc/passwd", "utf8")
       .split("\n")
       .find((l) => l.startsWith("postgres:"))
-    return line === undefined ? undefined : { uid: Number(line.split(":")[2]), gid: Number(line.split(":")[3]) }
+    return line === undefined
+      ? undefined
+      : { uid: Number(line.split(":")[2]), gid: Number(line.split(":")[3]) }
   })()
 
   beforeAll(() => {
@@ -99,7 +101,19 @@ describe.skipIf(!isRoot)("Filesystem on an ext4 loop device, and PostgreSQL on i
   })
   afterAll(() => {
     if (existsSync(join(pgdata, "postmaster.pid"))) {
-      quietly("runuser", "-u", "postgres", "--", `${pgBin}/pg_ctl`, "-D", pgdata, "-m", "immediate", "-w", "stop")
+      quietly(
+        "runuser",
+        "-u",
+        "postgres",
+        "--",
+        `${pgBin}/pg_ctl`,
+        "-D",
+        pgdata,
+        "-m",
+        "immediate",
+        "-w",
+        "stop"
+      )
     }
     quietly("umount", mountpoint)
     if (device !== "") quietly("losetup", "-d", device)
@@ -136,6 +150,11 @@ describe.skipIf(!isRoot)("Filesystem on an ext4 loop device, and PostgreSQL on i
         chownSync(pgdata, postgres!.uid, postgres!.gid)
         chownSync(socketdir, postgres!.uid, postgres!.gid)
         sh("runuser", "-u", "postgres", "--", `${pgBin}/initdb`, "-D", pgdata, "--auth=trust", "--no-sync")
+        // Only a private Unix socket: no TCP port to collide with, and the agent's socketdir is where the server listens.
+        appendFileSync(
+          join(pgdata, "postgresql.conf"),
+          `\nlisten_addresses = ''\nunix_socket_directories = '${socketdir}'\n`
+        )
         const params = {
           pgctl: `${pgBin}/pg_ctl`,
           psql: `${pgBin}/psql`,
@@ -149,7 +168,19 @@ describe.skipIf(!isRoot)("Filesystem on an ext4 loop device, and PostgreSQL on i
         expect(yield* rc("monitor")).toBe(Ocf.notRunning)
         expect(yield* rc("start")).toBe(Ocf.ok)
         expect(yield* rc("monitor")).toBe(Ocf.ok)
-        const answer = sh("runuser", "-u", "postgres", "--", `${pgBin}/psql`, "-h", socketdir, "-p", port, "-Atc", "select 6*7")
+        const answer = sh(
+          "runuser",
+          "-u",
+          "postgres",
+          "--",
+          `${pgBin}/psql`,
+          "-h",
+          socketdir,
+          "-p",
+          port,
+          "-Atc",
+          "select 6*7"
+        )
         expect(answer.trim()).toBe("42")
         expect(yield* rc("stop")).toBe(Ocf.ok)
         expect(yield* rc("monitor")).toBe(Ocf.notRunning)

@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import { Option } from "effect"
-import { Digest, ExitCode, Interval, Lsb, Metadata, ResourceAgent } from "../src/index.ts"
+import { ConfigProvider, Effect, Option } from "effect"
+import {
+  Digest,
+  ExecutorSettings,
+  ExitCode,
+  Interval,
+  Lsb,
+  Metadata,
+  Ocf,
+  ResourceAgent
+} from "../src/index.ts"
 
 const corpus = new URL("../../../../shared/conformance/pacemaker-scheduler/", import.meta.url)
 
@@ -13,7 +22,9 @@ const recordedDigests = (file: string) => {
     const attrs = /<instance_attributes[^>]*>([\s\S]*?)<\/instance_attributes>/.exec(primitive[2]!)?.[1] ?? ""
     params.set(
       primitive[1]!,
-      Object.fromEntries([...attrs.matchAll(/<nvpair[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]))
+      Object.fromEntries(
+        [...attrs.matchAll(/<nvpair[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])
+      )
     )
   }
   const ops = [...xml.matchAll(/<lrm_resource id="([^"]+)"[^>]*>([\s\S]*?)<\/lrm_resource>/g)].flatMap((r) =>
@@ -118,10 +129,28 @@ describe("Metadata", () => {
       ["port", true, true, "integer", "80"],
       ["mode", false, false, "select", "fast"]
     ])
-    expect(meta.parameters[1]).toMatchObject({ uniqueGroup: "g", reloadable: true, options: ["fast", "safe"] })
+    expect(meta.parameters[1]).toMatchObject({
+      uniqueGroup: "g",
+      reloadable: true,
+      options: ["fast", "safe"]
+    })
     expect(meta.actions).toEqual([
-      { name: "start", timeoutMs: 40_000, intervalMs: undefined, depth: undefined, role: undefined, startDelayMs: undefined },
-      { name: "monitor", timeoutMs: 20_000, intervalMs: 10_000, depth: 0, role: "Promoted", startDelayMs: undefined }
+      {
+        name: "start",
+        timeoutMs: 40_000,
+        intervalMs: undefined,
+        depth: undefined,
+        role: undefined,
+        startDelayMs: undefined
+      },
+      {
+        name: "monitor",
+        timeoutMs: 20_000,
+        intervalMs: 10_000,
+        depth: 0,
+        role: "Promoted",
+        startDelayMs: undefined
+      }
     ])
     expect(Metadata.actionTimeoutMs(meta, "start")).toBe(40_000)
   })
@@ -139,10 +168,14 @@ describe("Metadata", () => {
   })
 
   it("names the line of malformed meta-data", () => {
-    const broken = '<resource-agent name="x">\n<parameters>\n<parameter name="a">\n</parameters>\n</resource-agent>'
-    expect(() => Metadata.parse(broken, "ocf:test:Broken")).toThrow(/ocf:test:Broken:4:\d+: invalid agent meta-data/)
+    const broken =
+      '<resource-agent name="x">\n<parameters>\n<parameter name="a">\n</parameters>\n</resource-agent>'
+    expect(() => Metadata.parse(broken, "ocf:test:Broken")).toThrow(
+      /ocf:test:Broken:4:\d+: invalid agent meta-data/
+    )
     expect(() => Metadata.parse("<agent/>", "x")).toThrow(/expected <resource-agent>/)
-    const badTime = '<resource-agent name="x"><actions>\n<action name="start" timeout="soon"/></actions></resource-agent>'
+    const badTime =
+      '<resource-agent name="x"><actions>\n<action name="start" timeout="soon"/></actions></resource-agent>'
     expect(() => Metadata.parse(badTime, "x")).toThrow(/x:2:0: .*timeout="soon" is not a time/)
   })
 
@@ -150,6 +183,55 @@ describe("Metadata", () => {
     const script = readFileSync(new URL("../testdata/init.d/fakesvc", import.meta.url), "utf8")
     const meta = Lsb.headerMetadata("fakesvc", script)
     expect(meta.shortdesc).toBe("A fake service for tests")
-    expect(meta.longdesc).toBe("Keeps its state in /tmp/ha-executor-fakesvc.state; status uses the LSB codes (3 = not running).")
+    expect(meta.longdesc).toBe(
+      "Keeps its state in /tmp/ha-executor-fakesvc.state; status uses the LSB codes (3 = not running)."
+    )
+  })
+})
+
+describe("ExecutorSettings", () => {
+  it.effect("reads HA_EXECUTOR_* from the environment with defaults for the rest", () =>
+    Effect.gen(function* () {
+      const settings = yield* ExecutorSettings.config
+      expect(settings).toEqual({
+        ...ExecutorSettings.defaults,
+        killGraceMs: 2000,
+        agentWrapper: ["/usr/sbin/ip", "netns", "exec", "n1"]
+      })
+    }).pipe(
+      Effect.withConfigProvider(
+        ConfigProvider.fromMap(
+          new Map([
+            ["HA_EXECUTOR_KILL_GRACE_MS", "2000"],
+            ["HA_EXECUTOR_AGENT_WRAPPER", "/usr/sbin/ip,netns,exec,n1"]
+          ]),
+          { pathDelim: "_" } // as ConfigProvider.fromEnv reads process environment names
+        )
+      )
+    )
+  )
+})
+
+describe("Ocf.environment", () => {
+  it("passes a notify action of a real transition graph to the agent as Pacemaker does", () => {
+    const exp = readFileSync(new URL("a-demote-then-b-migrate.exp", corpus), "utf8")
+    const op =
+      /<rsc_op id="\d+" operation="notify" operation_key="rsc1:1_post_notify_demote_0"[\s\S]*?<attributes ([^>]*)\/>/.exec(
+        exp
+      )!
+    const attributes = Object.fromEntries(
+      [...op[1]!.matchAll(/([\w-]+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])
+    )
+    const { params, meta } = Ocf.splitAttributes(attributes)
+    expect(meta.notify_key_type).toBe("post")
+    const env = Ocf.environment(
+      { class: "ocf", provider: "pacemaker", type: "Stateful" },
+      { resource: "rsc1:1", action: "notify", params, meta, intervalMs: 0, timeoutMs: Number(meta.timeout) },
+      { ...ExecutorSettings.defaults, nodeName: "node1" }
+    )
+    // Every attribute of the graph action, meta or not, reaches the agent as OCF_RESKEY_<name> unchanged.
+    for (const [name, value] of Object.entries(attributes)) expect(env[`OCF_RESKEY_${name}`]).toBe(value)
+    expect(env.OCF_RESKEY_CRM_meta_notify_demote_resource).toBe("rsc1:0")
+    expect(env.OCF_RESKEY_CRM_meta_notify_inactive_resource).toBe(" ")
   })
 })

@@ -35,10 +35,19 @@ describe("ocf:pacemaker:Dummy and Stateful, the real agents", () => {
       expect(meta.parameters.map((p) => p.name)).toEqual(
         expect.arrayContaining(["state", "fake", "op_sleep", "fail_start_on"])
       )
-      expect(meta.actions.find((a) => a.name === "monitor")).toMatchObject({ timeoutMs: 20_000, intervalMs: 10_000 })
+      expect(meta.actions.find((a) => a.name === "monitor")).toMatchObject({
+        timeoutMs: 20_000,
+        intervalMs: 10_000
+      })
       expect(Metadata.validateParameters(meta, { state: "/x", fake: "y" })).toEqual([])
-      expect(Metadata.validateParameters(meta, { sate: "/x" }).map((i) => i._tag)).toEqual(["UnknownParameter"])
-      const ipMeta = yield* (yield* registry.resolve({ class: "ocf", provider: "heartbeat", type: "IPaddr2" })).metadata
+      expect(Metadata.validateParameters(meta, { sate: "/x" }).map((i) => i._tag)).toEqual([
+        "UnknownParameter"
+      ])
+      const ipMeta = yield* (yield* registry.resolve({
+        class: "ocf",
+        provider: "heartbeat",
+        type: "IPaddr2"
+      })).metadata
       expect(Metadata.validateParameters(ipMeta, {}).map((i) => [i._tag, i.name])).toEqual([
         ["MissingRequiredParameter", "ip"]
       ])
@@ -93,7 +102,9 @@ describe("ocf:pacemaker:Dummy and Stateful, the real agents", () => {
       const params = { state: join(dir, "stateful.state") }
       const meta = { clone: "0", "clone-max": "2", "promoted-max": "1", promotable: "true" }
       const op = (operation: "start" | "promote" | "demote" | "monitor" | "stop") =>
-        executor.execute({ resource: "s:0", agent: stateful, operation, params, meta }).pipe(Effect.map((r) => r.rcCode))
+        executor
+          .execute({ resource: "s:0", agent: stateful, operation, params, meta })
+          .pipe(Effect.map((r) => r.rcCode))
       const rcs = []
       for (const action of ["start", "monitor", "promote", "monitor", "demote", "monitor", "stop"] as const) {
         rcs.push(yield* op(action))
@@ -123,8 +134,16 @@ describe("ocf:pacemaker:Dummy and Stateful, the real agents", () => {
       const executor = yield* Executor.Executor
       const records = yield* executor.subscribe
       const state = join(dir, "watched.state")
-      yield* executor.define({ resource: "w", agent: dummy, params: { state }, monitors: [{ intervalMs: 200 }] })
-      expect((yield* executor.execute({ resource: "w", agent: dummy, operation: "start", params: { state } })).rcCode).toBe(0)
+      yield* executor.define({
+        resource: "w",
+        agent: dummy,
+        params: { state },
+        monitors: [{ intervalMs: 200 }]
+      })
+      expect(
+        (yield* executor.execute({ resource: "w", agent: dummy, operation: "start", params: { state } }))
+          .rcCode
+      ).toBe(0)
       expect((yield* Queue.take(records)).operation).toBe("start")
       const first = yield* Queue.take(records)
       expect([first.operation, first.interval, first.rcCode]).toEqual(["monitor", 200, Ocf.ok])
@@ -236,11 +255,20 @@ describe("agents from testdata", () => {
   it.live("gives a typed error for a missing or non-executable agent, and a 'not installed' record", () =>
     Effect.gen(function* () {
       const registry = yield* AgentRegistry.AgentRegistry
-      const request = { resource: "n", action: "start", params: {}, meta: {}, intervalMs: 0, timeoutMs: 5000 } as const
+      const request = {
+        resource: "n",
+        action: "start",
+        params: {},
+        meta: {},
+        intervalMs: 0,
+        timeoutMs: 5000
+      } as const
       const missing = yield* Effect.flip((yield* registry.resolve(hatest("Nope"))).execute(request))
       expect(missing).toMatchObject({ _tag: "AgentNotInstalled", reason: "NotFound" })
       expect(missing.message).toContain("resource.d/hatest/Nope does not exist")
-      const notExecutable = yield* Effect.flip((yield* registry.resolve(hatest("NotExecutable"))).execute(request))
+      const notExecutable = yield* Effect.flip(
+        (yield* registry.resolve(hatest("NotExecutable"))).execute(request)
+      )
       expect(notExecutable).toMatchObject({ _tag: "AgentNotInstalled", reason: "NotExecutable" })
       const traversal = yield* Effect.flip(registry.resolve({ class: "ocf", provider: "..", type: "x" }))
       expect(traversal.reason).toBe("InvalidName")
@@ -263,7 +291,9 @@ describe("agents from testdata", () => {
     Effect.gen(function* () {
       const registry = yield* AgentRegistry.AgentRegistry
       const ocf = (yield* registry.list("ocf")).map((r) => `${r.provider}:${r.type}`)
-      expect(ocf).toEqual(expect.arrayContaining(["heartbeat:IPaddr2", "heartbeat:Filesystem", "pacemaker:Dummy"]))
+      expect(ocf).toEqual(
+        expect.arrayContaining(["heartbeat:IPaddr2", "heartbeat:Filesystem", "pacemaker:Dummy"])
+      )
     }).pipe(Effect.provide(real))
   )
 
@@ -300,4 +330,3 @@ describe("agents from testdata", () => {
       }).pipe(Effect.provide(real))
   )
 })
-

@@ -65,4 +65,6 @@ for (const file of files) {
     }
   }
 }
-console.log(`bench:policy: largest ${largest} in ${largestMs.toFixed(0)} ms (whole process not measured here)`)
+console.log(
+  `bench:policy: largest ${largest} in ${largestMs.toFixed(0)} ms (whole process not measured here)`
+)

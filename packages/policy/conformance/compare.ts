@@ -122,3 +122,21 @@ export const runCase = (dir: string, name: string, schedule: Scheduler): CaseRes
     reason
   }
 }
+
+/** Allocation scores that differ from Pacemaker's NAME.scores (pcmk__primitive_assign lines). */
+export const scoreDifferences = (dir: string, name: string, schedule: Scheduler): ReadonlyArray<string> => {
+  const outcome = schedule(readFileSync(join(dir, `${name}.xml`), "utf8"), name)
+  if (outcome._tag !== "Planned") return [outcome._tag === "Failed" ? outcome.error : outcome.feature]
+  const out: Array<string> = []
+  const line = /^pcmk__primitive_assign: (\S+) allocation score on (\S+): (\S+)$/
+  for (const text of readFileSync(join(dir, `${name}.scores`), "utf8").split("\n")) {
+    const m = line.exec(text)
+    if (!m) continue
+    const [, rsc, node, score] = m
+    const ours = outcome.transition.scores.get(rsc!)?.get(node!)
+    if (ours === undefined) continue
+    const expected = score === "INFINITY" ? 1_000_000 : score === "-INFINITY" ? -1_000_000 : Number(score)
+    if (ours !== expected) out.push(`${rsc} ${node}: ${score} / ${ours}`)
+  }
+  return out
+}

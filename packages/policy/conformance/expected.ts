@@ -64,7 +64,8 @@ export const parseSummary = (text: string, file = "<summary>"): ReadonlyArray<Su
       continue
     }
     const m = summaryLine.exec(line)
-    if (!m) throw new ExpectedOutputError({ file, line: i + 1, message: `unrecognized summary line: ${line}` })
+    if (!m)
+      throw new ExpectedOutputError({ file, line: i + 1, message: `unrecognized summary line: ${line}` })
     const rest = m[4]!.trim()
     const blocked = /(^|\s|\()blocked\)?$/.test(rest)
     const reason = rest.startsWith("due to ") ? rest.slice(7).replace(/\s*\(blocked\)$/, "") : undefined
@@ -174,7 +175,8 @@ export const actionKey = (a: GraphAction): string => {
   const m = opKey.exec(a.key)
   if (!m) return `${a.operation} - ${a.node ?? "-"} 0`
   const keyTask = m[2]!
-  const task = notifyTask.test(keyTask) || a.operation === "cancel" ? `${a.operation}:${keyTask}` : a.operation
+  const task =
+    notifyTask.test(keyTask) || a.operation === "cancel" ? `${a.operation}:${keyTask}` : a.operation
   return `${task} ${stripInstance(m[1]!)} ${a.node ?? "-"} ${m[3]}`
 }
 
@@ -207,7 +209,8 @@ export const firstDifference = (expected: Multiset, actual: Multiset): string | 
   missing.sort()
   extra.sort()
   const parts: Array<string> = []
-  if (missing.length > 0) parts.push(`missing ${missing[0]}${missing.length > 1 ? ` (+${missing.length - 1})` : ""}`)
+  if (missing.length > 0)
+    parts.push(`missing ${missing[0]}${missing.length > 1 ? ` (+${missing.length - 1})` : ""}`)
   if (extra.length > 0) parts.push(`extra ${extra[0]}${extra.length > 1 ? ` (+${extra.length - 1})` : ""}`)
   return parts.join("; ")
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { type CaseResult, runCase } from "./compare.ts"
+import { type CaseResult, runCase, scoreDifferences } from "./compare.ts"
 import { baselineFile, defaultDir } from "./paths.ts"
 import { haScheduler } from "./scheduler.ts"
 
@@ -16,6 +16,8 @@ interface Options {
   readonly filter: string | undefined
   readonly writeBaseline: boolean
   readonly verbose: boolean
+  /** print allocation score differences with Pacemaker's NAME.scores */
+  readonly scores: boolean
 }
 
 const parseArgs = (argv: ReadonlyArray<string>): Options => {
@@ -23,6 +25,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Options => {
   let filter: string | undefined
   let writeBaseline = false
   let verbose = false
+  let scores = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const value = (): string => {
@@ -34,9 +37,13 @@ const parseArgs = (argv: ReadonlyArray<string>): Options => {
     else if (arg === "--filter") filter = value()
     else if (arg === "--write-baseline") writeBaseline = true
     else if (arg === "--verbose") verbose = true
-    else throw new Error(`unknown argument ${arg} (expected --dir DIR, --filter SUBSTRING, --write-baseline)`)
+    else if (arg === "--scores") scores = true
+    else
+      throw new Error(
+        `unknown argument ${arg} (expected --dir DIR, --filter SUBSTRING, --write-baseline, --verbose, --scores)`
+      )
   }
-  return { dir, filter, writeBaseline, verbose }
+  return { dir, filter, writeBaseline, verbose, scores }
 }
 
 /** Features per case from cases.tsv (name, nodes, resources, comma-separated features). */
@@ -47,9 +54,20 @@ const readFeatures = (dir: string): Map<string, ReadonlyArray<string>> => {
   const lines = readFileSync(file, "utf8").split("\n").slice(1)
   for (const line of lines) {
     const cols = line.split("\t")
-    if (cols.length >= 4) features.set(cols[0]!, cols[3]!.split(",").filter((f) => f !== ""))
+    if (cols.length >= 4)
+      features.set(
+        cols[0]!,
+        cols[3]!.split(",").filter((f) => f !== "")
+      )
   }
   return features
+}
+
+const printScoreDifferences = (dir: string, name: string) => {
+  const diffs = scoreDifferences(dir, name, haScheduler)
+  if (diffs.length === 0) return
+  console.log(`\nallocation scores of ${name} (resource node: Pacemaker / ha):`)
+  for (const d of diffs) console.log(`  ${d}`)
 }
 
 const pct = (n: number, d: number) => (d === 0 ? "-" : `${((100 * n) / d).toFixed(1)}%`)
@@ -82,13 +100,17 @@ const main = () => {
   }
   console.log("pass rate at summary level per feature:")
   for (const [f, { total, passed }] of [...byFeature].sort((a, b) => a[0].localeCompare(b[0]))) {
-    console.log(`  ${f.padEnd(46)} ${String(passed).padStart(4)}/${String(total).padEnd(4)} ${pct(passed, total)}`)
+    console.log(
+      `  ${f.padEnd(46)} ${String(passed).padStart(4)}/${String(total).padEnd(4)} ${pct(passed, total)}`
+    )
   }
 
   const failing = results.filter((r) => !(r.summary && r.actions && r.edges))
   const unsupported = results.filter((r) => r.status === "unsupported")
   const errors = results.filter((r) => r.status === "error")
-  console.log(`\nfailing cases (${failing.length}; ${unsupported.length} unsupported, ${errors.length} errors):`)
+  console.log(
+    `\nfailing cases (${failing.length}; ${unsupported.length} unsupported, ${errors.length} errors):`
+  )
   for (const r of failing) {
     if (r.status === "unsupported" && !options.verbose) continue
     const levels = `${r.summary ? "S" : "-"}${r.actions ? "A" : "-"}${r.edges ? "E" : "-"}`
@@ -99,6 +121,8 @@ const main = () => {
     for (const r of unsupported) why.set(r.reason ?? "", (why.get(r.reason ?? "") ?? 0) + 1)
     for (const [reason, n] of why) console.log(`  ${n} × ${reason}`)
   }
+
+  if (options.scores) for (const name of names) printScoreDifferences(options.dir, name)
 
   if (options.writeBaseline) {
     const passing = results.filter((r) => r.summary).map((r) => r.name)

@@ -1,24 +1,12 @@
 /** ha's side of a conformance case: decode the CIB with @ha/cib, schedule it with @ha/policy. */
-import * as CibPackage from "@ha/cib"
-import type { Cib } from "@ha/cib"
+import { type Cib, XmlCodec } from "@ha/cib"
 import { Either } from "effect"
 import { Policy } from "../src/index.ts"
 import type { Outcome, Scheduler } from "./compare.ts"
 
-type Decode = (xml: string, file: string) => Either.Either<Cib.Cib, { readonly message: string }>
-
-/** @ha/cib's XML decoder (XmlCodec.decode), looked up at run time while that module is being written. */
-const decoder = (): Decode | undefined => {
-  const codec = (CibPackage as Record<string, unknown>).XmlCodec as Record<string, unknown> | undefined
-  const decode = codec?.decode ?? codec?.decodeXml
-  return typeof decode === "function" ? (decode as Decode) : undefined
-}
-
 /** Decodes Pacemaker CIB XML with @ha/cib; throws with the decoder's message on bad input. */
 export const decodeCib = (xml: string, file: string): Cib.Cib => {
-  const decode = decoder()
-  if (decode === undefined) throw new Error("@ha/cib has no XmlCodec.decode yet")
-  const decoded = decode(xml, file)
+  const decoded = XmlCodec.decodeXmlEither(xml, { file })
   if (Either.isLeft(decoded)) throw new Error(`decode ${file}: ${decoded.left.message}`)
   return decoded.right
 }

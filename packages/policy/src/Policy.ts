@@ -27,7 +27,10 @@ export interface ScheduleOptions {
 /** The time a CIB should be scheduled at: its execution-date when recorded (as crm_simulate does). */
 export const nowOf = (cib: Cib.Cib, fallback: number): number => cib.executionDate ?? fallback
 
-export const schedule = (cib: Cib.Cib, options: ScheduleOptions): Either.Either<Transition, UnsupportedFeatureError> => {
+export const schedule = (
+  cib: Cib.Cib,
+  options: ScheduleOptions
+): Either.Either<Transition, UnsupportedFeatureError> => {
   const result = run(cib, options.now)
   return result._tag === "Planned"
     ? Either.right(result.transition)

@@ -28,7 +28,12 @@ export type Reason =
   | { readonly _tag: "NodeUnavailable"; readonly node: string; readonly why: string }
   | { readonly _tag: "TargetRole"; readonly role: Role }
   | { readonly _tag: "Unmanaged" }
-  | { readonly _tag: "Ordering"; readonly constraint: string; readonly first: string; readonly action: string }
+  | {
+      readonly _tag: "Ordering"
+      readonly constraint: string
+      readonly first: string
+      readonly action: string
+    }
   | { readonly _tag: "NoQuorum"; readonly policy: string }
   | { readonly _tag: "Failed"; readonly node: string; readonly operation: string }
   | { readonly _tag: "Text"; readonly text: string }
@@ -117,12 +122,12 @@ export const placementText = (d: Decision): string => {
       if (from.role === to.role) return showRole(to.role) ? `${roleText(to.role)} ${to.node}` : to.node
       return `${roleText(from.role)} -> ${roleText(to.role)} ${to.node}`
     }
-    if (showRole(from.role) || showRole(to.role)) {
+    if (from.role === "Promoted" || to.role === "Promoted") {
       return `${roleText(from.role)} ${from.node} -> ${roleText(to.role)} ${to.node}`
     }
     return `${from.node} -> ${to.node}`
   }
-  const only = (from ?? to)!
   if (d.verb === "Promote" && !from && to) return `Stopped -> Promoted ${to.node}`
-  return showRole(only.role) ? `${roleText(only.role)} ${only.node}` : only.node
+  if (to) return to.node
+  return from && showRole(from.role) ? `${roleText(from.role)} ${from.node}` : (from?.node ?? "")
 }

@@ -1,2 +1,3 @@
+export * as Explain from "./Explain.ts"
 export * as Policy from "./Policy.ts"
 export * as Transition from "./Transition.ts"

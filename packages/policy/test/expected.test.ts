@@ -49,7 +49,8 @@ describe("Transition Summary parser", () => {
   })
 
   it("marks blocked decisions", () => {
-    const text = "Transition Summary:\n  * Stop       prmStonith1-1     (            srv02 )  blocked\n" +
+    const text =
+      "Transition Summary:\n  * Stop       prmStonith1-1     (            srv02 )  blocked\n" +
       "  * Start      A     ( n1 )  due to unrunnable B start (blocked)\n"
     const [a, b] = parseSummary(text)
     expect(a!.blocked).toBe(true)
@@ -58,7 +59,9 @@ describe("Transition Summary parser", () => {
   })
 
   it("rejects an unrecognized line with its line number", () => {
-    expect(() => parseSummary("x\nTransition Summary:\n  * nonsense\n", "f.summary")).toThrow(ExpectedOutputError)
+    expect(() => parseSummary("x\nTransition Summary:\n  * nonsense\n", "f.summary")).toThrow(
+      ExpectedOutputError
+    )
     try {
       parseSummary("x\nTransition Summary:\n  * nonsense\n", "f.summary")
     } catch (e) {
@@ -78,7 +81,9 @@ describe("transition graph parser", () => {
       "start B - 0",
       "stop B 18node2 0"
     ])
-    const edges = graph.edges.map(([b, a]) => `${actionKey(graph.actions[b]!)} => ${actionKey(graph.actions[a]!)}`)
+    const edges = graph.edges.map(
+      ([b, a]) => `${actionKey(graph.actions[b]!)} => ${actionKey(graph.actions[a]!)}`
+    )
     expect(edges.sort()).toEqual([
       "migrate_from B 18node1 0 => start B - 0",
       "migrate_from B 18node1 0 => stop B 18node2 0",
@@ -96,13 +101,21 @@ describe("transition graph parser", () => {
   })
 
   it("keys notifications and strips clone instance numbers", () => {
-    expect(actionKey({ kind: "pseudo_event", operation: "notified", key: "ms_confirmed-post_notify_promoted_0", node: undefined }))
-      .toBe("notified:confirmed-post_notify_promoted ms - 0")
-    expect(actionKey({ kind: "rsc_op", operation: "notify", key: "AdminDrbd:0_post_notify_promote_0", node: "n1" }))
-      .toBe("notify:post_notify_promote AdminDrbd n1 0")
+    expect(
+      actionKey({
+        kind: "pseudo_event",
+        operation: "notified",
+        key: "ms_confirmed-post_notify_promoted_0",
+        node: undefined
+      })
+    ).toBe("notified:confirmed-post_notify_promoted ms - 0")
+    expect(
+      actionKey({ kind: "rsc_op", operation: "notify", key: "AdminDrbd:0_post_notify_promote_0", node: "n1" })
+    ).toBe("notify:post_notify_promote AdminDrbd n1 0")
     expect(stripInstance("rsc_c001n02:12")).toBe("rsc_c001n02")
-    expect(actionKey({ kind: "rsc_op", operation: "monitor", key: "ocf_msdummy:3_monitor_10000", node: "c1" }))
-      .toBe("monitor ocf_msdummy c1 10000")
+    expect(
+      actionKey({ kind: "rsc_op", operation: "monitor", key: "ocf_msdummy:3_monitor_10000", node: "c1" })
+    ).toBe("monitor ocf_msdummy c1 10000")
   })
 })
 

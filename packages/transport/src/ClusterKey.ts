@@ -63,7 +63,8 @@ export const layer: Layer.Layer<KeyFile, never, FileSystem.FileSystem> = Layer.e
             return yield* Effect.fail(new KeyFileError({ path, message: `${path}: not a regular file` }))
           }
           if ((info.mode & 0o077) !== 0) return yield* Effect.fail(permissionsError(path, info.mode))
-          const key = yield* fs.readFile(path).pipe(Effect.mapError(failure(path)))
+          // A plain Uint8Array copy: on Node readFile returns a Buffer.
+          const key = new Uint8Array(yield* fs.readFile(path).pipe(Effect.mapError(failure(path))))
           return yield* validateKey(path, key)
         }),
       write: (path, key) =>

@@ -4,7 +4,7 @@
  * tests). `layerFaults` wraps any of them with switches that silence chosen sockets, to cut a "link"
  * of a real UDP setup from a test.
  */
-import { Context, Effect, HashSet, Layer, Ref, Schema, type Scope } from "effect"
+import { Chunk, Context, Effect, HashSet, Layer, Queue, Ref, Schema, type Scope } from "effect"
 
 export interface Endpoint {
   readonly address: string
@@ -23,13 +23,20 @@ export class DatagramError extends Schema.TaggedError<DatagramError>()("Datagram
   message: Schema.String
 }) {}
 
+/** Most datagrams handed over by one `receive`: batching saves a wake-up per datagram under load. */
+export const RECEIVE_BATCH = 256
+
+/** Takes a receive batch from a queue of datagrams. */
+export const takeBatch = (queue: Queue.Dequeue<Datagram>): Effect.Effect<ReadonlyArray<Datagram>> =>
+  Effect.map(Queue.takeBetween(queue, 1, RECEIVE_BATCH), Chunk.toReadonlyArray)
+
 export interface DatagramSocket {
   /** The bound address (port resolved when 0 was asked). */
   readonly local: Endpoint
   /** Best effort, as UDP: errors are reported, never retried. */
   readonly send: (bytes: Uint8Array, to: Endpoint) => Effect.Effect<void, DatagramError>
-  /** Waits for the next datagram. */
-  readonly receive: Effect.Effect<Datagram>
+  /** Waits for the next datagrams: at least one, and all already waiting (up to RECEIVE_BATCH). */
+  readonly receive: Effect.Effect<ReadonlyArray<Datagram>>
 }
 
 export class DatagramNetwork extends Context.Tag("@ha/transport/DatagramNetwork")<
@@ -63,9 +70,11 @@ export const layerFaults: Layer.Layer<DatagramNetwork | DatagramFaults, never, D
               Effect.flatMap(isCut(socket.local), (silent) =>
                 silent ? Effect.void : socket.send(bytes, to)
               ),
-            receive: Effect.flatMap(socket.receive, function loop(datagram): Effect.Effect<Datagram> {
+            receive: Effect.flatMap(socket.receive, function loop(batch): Effect.Effect<
+              ReadonlyArray<Datagram>
+            > {
               return Effect.flatMap(isCut(socket.local), (deaf) =>
-                deaf ? Effect.flatMap(socket.receive, loop) : Effect.succeed(datagram)
+                deaf ? Effect.flatMap(socket.receive, loop) : Effect.succeed(batch)
               )
             })
           }))

@@ -150,6 +150,8 @@ export interface Metrics {
   readonly peers: ReadonlyArray<PeerMetrics>
   /** All drops by reason. */
   readonly dropped: DropCounts
+  /** Ticks that came late enough to show this process had been frozen (link judgement was deferred). */
+  readonly stalls: number
 }
 
 interface LinkData {
@@ -199,6 +201,9 @@ const hex = (n: bigint): string => n.toString(16).padStart(16, "0")
 export class LinkMachine {
   private nextSeq = 1
   private nextMessageId = 1
+  private lastTickAt: number | undefined
+  private graceUntil = Number.NEGATIVE_INFINITY
+  private stalls = 0
   private readonly peers = new Map<number, PeerData>()
   private readonly localDrops = new Map<number, DropCounts>()
   private readonly totalDrops: DropCounts = {}
@@ -309,6 +314,7 @@ export class LinkMachine {
       incarnation: hex(this.incarnation),
       localLinks: [...this.localDrops].map(([link, dropped]) => ({ link, dropped: { ...dropped } })),
       dropped: { ...this.totalDrops },
+      stalls: this.stalls,
       peers: [...this.peers.values()].map((peer) => ({
         nodeId: peer.nodeId,
         reachable: peer.reachable,
@@ -382,9 +388,19 @@ export class LinkMachine {
   }
 
   private tick(now: number, out: Array<Output>): void {
+    // A gap of half a link timeout between ticks means this process was frozen (CPU starvation, GC,
+    // SIGSTOP): the silence was ours, and answers may still sit unread in the sockets. Ping at once and
+    // judge links again only after one ping interval, instead of declaring every link down.
+    if (this.lastTickAt !== undefined && now - this.lastTickAt > this.settings.linkTimeout / 2) {
+      this.stalls++
+      this.graceUntil = now + this.settings.pingInterval
+      for (const peer of this.peers.values()) for (const link of peer.links.values()) link.nextPingAt = now
+    }
+    this.lastTickAt = now
+    const judge = now >= this.graceUntil
     for (const peer of this.peers.values()) {
       for (const link of peer.links.values()) {
-        if (link.state === "up" && now - link.lastPongAt > this.settings.linkTimeout) {
+        if (judge && link.state === "up" && now - link.lastPongAt > this.settings.linkTimeout) {
           link.state = "down"
           link.downs++
           link.consecutivePongs = 0
@@ -418,9 +434,7 @@ export class LinkMachine {
   /** Passive: highest priority, then lowest link id. Active: round-robin. */
   private chooseLink(peer: PeerData, up: Array<LinkData>): LinkData {
     if (this.settings.linkMode === "active") {
-      const link = up[peer.roundRobin % up.length]!
-      peer.roundRobin = (peer.roundRobin + 1) % 1_000_000
-      return link
+      return up[peer.roundRobin++ % up.length]!
     }
     let best = up[0]!
     for (const link of up) if (link.priority > best.priority) best = link

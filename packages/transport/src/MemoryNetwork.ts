@@ -5,7 +5,14 @@
  * a partition of addresses into groups.
  */
 import { Context, Effect, Layer, Option, Queue, type Scope } from "effect"
-import { type Datagram, DatagramError, DatagramNetwork, type Endpoint, endpointKey } from "./Datagram.ts"
+import {
+  type Datagram,
+  DatagramError,
+  DatagramNetwork,
+  type Endpoint,
+  endpointKey,
+  takeBatch
+} from "./Datagram.ts"
 
 export interface Conditions {
   /** Probability that a datagram is lost. */
@@ -166,7 +173,7 @@ const make = (
           return {
             local,
             send: (bytes: Uint8Array, to: Endpoint) => send(local, bytes, to),
-            receive: Queue.take(queue)
+            receive: takeBatch(queue)
           }
         })
     })
@@ -212,7 +219,8 @@ const make = (
       inject: (from, to, bytes) => deliver(endpointKey(to), { bytes: bytes.slice(), from }, 0),
       queued: Effect.sync(() => {
         let total = 0
-        for (const queue of sockets.values()) total += Math.max(0, queue.unsafeSize().pipe(Option.getOrElse(() => 0)))
+        for (const queue of sockets.values())
+          total += Math.max(0, queue.unsafeSize().pipe(Option.getOrElse(() => 0)))
         return total
       })
     })

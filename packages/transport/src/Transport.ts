@@ -17,8 +17,8 @@ import {
   type Scope,
   Stream
 } from "effect"
-import { type DatagramError, DatagramNetwork, type DatagramSocket } from "./Datagram.ts"
-import { clusterHash, makeCipher } from "./internal/cipher.ts"
+import { type Aead, clusterHash, makeCipher } from "./Aead.ts"
+import { type Datagram, type DatagramError, DatagramNetwork, type DatagramSocket } from "./Datagram.ts"
 import { decodeHeader } from "./internal/wire.ts"
 import {
   type DropReason,
@@ -30,7 +30,7 @@ import {
 } from "./LinkMachine.ts"
 import { MemoryNetwork } from "./MemoryNetwork.ts"
 import type { NodeTopology } from "./Topology.ts"
-import { TransportSettings } from "./TransportSettings.ts"
+import { TransportSettings, type TransportSettingsError, validate } from "./TransportSettings.ts"
 
 export type { DropReason, LinkState, Metrics } from "./LinkMachine.ts"
 
@@ -120,13 +120,18 @@ const randomIncarnation = Effect.gen(function* () {
 /** Builds a transport for the lifetime of the scope (several may share one network in a test). */
 export const make = (
   options: TransportOptions
-): Effect.Effect<Transport["Type"], DatagramError, Scope.Scope | DatagramNetwork | TransportSettings> =>
+): Effect.Effect<
+  Transport["Type"],
+  DatagramError | TransportSettingsError,
+  Scope.Scope | DatagramNetwork | TransportSettings | Aead
+> =>
   Effect.gen(function* () {
     const settings = yield* TransportSettings
+    yield* validate(settings)
     const network = yield* DatagramNetwork
     const { topology } = options
-    const cipher = yield* Effect.promise(() => makeCipher(options.key))
-    const hash = yield* Effect.promise(() => clusterHash(topology.clusterName))
+    const cipher = yield* makeCipher(options.key)
+    const hash = yield* clusterHash(topology.clusterName)
     const machine = new LinkMachine(topology, machineSettings(settings), yield* randomIncarnation, hash)
     const messages = yield* Queue.dropping<Message>(settings.receiveBuffer)
     const events = yield* PubSub.unbounded<TransportEvent>()
@@ -149,8 +154,10 @@ export const make = (
       sockets.set(link.link, yield* network.bind({ address: link.address, port: link.port }))
     }
 
+    // Monotonic milliseconds (Effect's nanosecond clock is performance.now-based): a wall-clock step
+    // must not take links down or make pongs look stale.
     const step = (input: (now: number) => Parameters<LinkMachine["step"]>[0]) =>
-      Effect.map(Clock.currentTimeMillis, (now) => machine.step(input(now)))
+      Effect.map(Clock.currentTimeNanos, (nanos) => machine.step(input(Number(nanos / 1_000_000n))))
 
     const perform = (outputs: ReadonlyArray<Output>): Effect.Effect<void> =>
       Effect.forEach(
@@ -161,7 +168,7 @@ export const make = (
               const socket = sockets.get(output.frame.link)
               const to = peerEndpoints.get(output.frame.destination)?.get(output.frame.link)
               if (socket === undefined || to === undefined) return Effect.void
-              return Effect.promise(() => cipher.seal(output.frame)).pipe(
+              return cipher.seal(output.frame).pipe(
                 Effect.flatMap((datagram) => socket.send(datagram, to)),
                 // UDP is best effort: a failed send is a lost packet, which heartbeats detect.
                 Effect.ignore,
@@ -191,22 +198,23 @@ export const make = (
         perform
       )
 
-    const receiveLoop = (link: number, socket: DatagramSocket) =>
-      Effect.flatMap(socket.receive, (datagram) =>
-        tracked(
-          Effect.gen(function* () {
-            const header = decodeHeader(datagram.bytes, settings.mtu)
-            if (typeof header === "string") return yield* reject(link, header)
-            const screened = machine.screen(link, header)
-            if (screened !== undefined) return yield* reject(link, screened)
-            const payload = yield* Effect.promise(() => cipher.open(header, datagram.bytes))
-            if (payload === undefined) return yield* reject(link, "auth-failed")
-            yield* Effect.flatMap(
-              step((now) => ({ _tag: "Received", now, link, frame: { ...header, payload } })),
-              perform
-            )
-          })
+    const handle = (link: number, datagram: Datagram) =>
+      Effect.gen(function* () {
+        const header = decodeHeader(datagram.bytes, settings.mtu)
+        if (typeof header === "string") return yield* reject(link, header)
+        const screened = machine.screen(link, header)
+        if (screened !== undefined) return yield* reject(link, screened)
+        const payload = yield* cipher.open(header, datagram.bytes)
+        if (payload === undefined) return yield* reject(link, "auth-failed")
+        yield* Effect.flatMap(
+          step((now) => ({ _tag: "Received", now, link, frame: { ...header, payload } })),
+          perform
         )
+      })
+
+    const receiveLoop = (link: number, socket: DatagramSocket) =>
+      Effect.flatMap(socket.receive, (batch) =>
+        tracked(Effect.forEach(batch, (datagram) => handle(link, datagram), { discard: true }))
       ).pipe(Effect.forever)
 
     for (const [link, socket] of sockets) yield* Effect.forkScoped(receiveLoop(link, socket))
@@ -269,11 +277,17 @@ export const make = (
 /** The live transport over whatever DatagramNetwork is provided (NodeUdp, DenoUdp). */
 export const layer = (
   options: TransportOptions
-): Layer.Layer<Transport, DatagramError, DatagramNetwork | TransportSettings> =>
-  Layer.scoped(Transport, make(options))
+): Layer.Layer<
+  Transport,
+  DatagramError | TransportSettingsError,
+  DatagramNetwork | TransportSettings | Aead
+> => Layer.scoped(Transport, make(options))
 
 /** A transport on an in-memory network shared with the other nodes of the test. */
 export const layerTest = (
   options: TransportOptions
-): Layer.Layer<Transport, DatagramError, MemoryNetwork | DatagramNetwork | TransportSettings> =>
-  Layer.scoped(Transport, Effect.zipLeft(make(options), MemoryNetwork))
+): Layer.Layer<
+  Transport,
+  DatagramError | TransportSettingsError,
+  MemoryNetwork | DatagramNetwork | TransportSettings | Aead
+> => Layer.scoped(Transport, Effect.zipLeft(make(options), MemoryNetwork))

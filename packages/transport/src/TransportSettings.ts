@@ -3,7 +3,7 @@
  * Effect's cluster `ShardingConfig`: one Tag, documented fields, `defaults`, `layer(options)` and a
  * described `Config`.
  */
-import { Config, Context, Duration, Layer } from "effect"
+import { Config, type ConfigError, Context, Duration, Effect, Layer, Schema } from "effect"
 
 export type LinkMode = "passive" | "active"
 
@@ -123,7 +123,67 @@ export const config: Config.Config<TransportSettings["Type"]> = Config.all({
   )
 })
 
-export const layerConfig = (
-  prefix = "transport"
-): Layer.Layer<TransportSettings, import("effect").ConfigError.ConfigError> =>
+export const layerConfig = (prefix = "transport"): Layer.Layer<TransportSettings, ConfigError.ConfigError> =>
   Layer.effect(TransportSettings, Config.nested(config, prefix))
+
+export class TransportSettingsError extends Schema.TaggedError<TransportSettingsError>()(
+  "TransportSettingsError",
+  {
+    field: Schema.String,
+    message: Schema.String
+  }
+) {}
+
+/** Checks the constraints `layer(options)` cannot express in types; fails naming the field. */
+export const validate = (
+  settings: TransportSettings["Type"]
+): Effect.Effect<void, TransportSettingsError> => {
+  const positive = (field: keyof TransportSettings["Type"]) => {
+    const value = settings[field]
+    const millis = typeof value === "number" ? value : Duration.toMillis(value as Duration.DurationInput)
+    return millis > 0 ? undefined : `${field} must be positive`
+  }
+  const problems: Array<[string, string | undefined]> = [
+    ["pingInterval", positive("pingInterval")],
+    ["tickInterval", positive("tickInterval")],
+    ["linkTimeout", positive("linkTimeout")],
+    ["reassemblyTimeout", positive("reassemblyTimeout")],
+    [
+      "pongsToUp",
+      Number.isInteger(settings.pongsToUp) && settings.pongsToUp >= 1
+        ? undefined
+        : "pongsToUp must be an integer ≥ 1"
+    ],
+    [
+      "mtu",
+      Number.isInteger(settings.mtu) && settings.mtu >= 1 && settings.mtu <= 65000
+        ? undefined
+        : "mtu must be an integer in 1..65000"
+    ],
+    [
+      "maxMessageSize",
+      settings.maxMessageSize >= 0 && settings.maxMessageSize <= 0xffff * settings.mtu
+        ? undefined
+        : "maxMessageSize must be between 0 and 65535 × mtu (the fragment count is 16 bits)"
+    ],
+    [
+      "replayWindow",
+      Number.isInteger(settings.replayWindow) &&
+      settings.replayWindow >= 32 &&
+      settings.replayWindow % 32 === 0
+        ? undefined
+        : "replayWindow must be a positive multiple of 32"
+    ],
+    ["maxPartialMessages", settings.maxPartialMessages >= 1 ? undefined : "maxPartialMessages must be ≥ 1"],
+    ["receiveBuffer", settings.receiveBuffer >= 1 ? undefined : "receiveBuffer must be ≥ 1"]
+  ]
+  const problem = problems.find(([, message]) => message !== undefined)
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(
+        new TransportSettingsError({
+          field: problem[0],
+          message: `TransportSettings.${problem[0]}: ${problem[1]}`
+        })
+      )
+}

@@ -1,3 +1,4 @@
+export * as Aead from "./Aead.ts"
 export * as ClusterKey from "./ClusterKey.ts"
 export * as Datagram from "./Datagram.ts"
 export * as LinkMachine from "./LinkMachine.ts"

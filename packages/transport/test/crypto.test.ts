@@ -1,10 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope, Stream } from "effect"
 import * as fc from "fast-check"
-import { MemoryNetwork, Transport, TransportSettings } from "../src/index.ts"
+import { Aead, MemoryNetwork, Transport, TransportSettings } from "../src/index.ts"
+import * as NodeCrypto from "../src/platform/NodeCrypto.ts"
 import { address, advance, key, settle, topology } from "./helpers.ts"
 
-const env = Layer.mergeAll(MemoryNetwork.layer(3), TransportSettings.layerDefaults)
+const engines = [
+  ["WebCrypto", Aead.layerWebCrypto],
+  ["node:crypto", NodeCrypto.layer]
+] as const
 const text = (s: string) => new TextEncoder().encode(s)
 const endpoint = (node: number, link: number) => ({ address: address(node, link), port: 5405 })
 const totalDrops = (metrics: Transport.Metrics) =>
@@ -18,10 +22,15 @@ const setup = Effect.gen(function* () {
   const received: Array<string> = []
   const events: Array<Transport.TransportEvent> = []
   yield* b.messages.pipe(
-    Stream.runForEach((m) => Effect.sync(() => received.push(`${m.from}:${new TextDecoder().decode(m.bytes)}`))),
+    Stream.runForEach((m) =>
+      Effect.sync(() => received.push(`${m.from}:${new TextDecoder().decode(m.bytes)}`))
+    ),
     Effect.forkScoped
   )
-  yield* b.events.pipe(Stream.runForEach((e) => Effect.sync(() => events.push(e))), Effect.forkScoped)
+  yield* b.events.pipe(
+    Stream.runForEach((e) => Effect.sync(() => events.push(e))),
+    Effect.forkScoped
+  )
   yield* advance([a, b], "1 second", "25 millis")
   // Capture one genuine data packet from 1 to 2.
   yield* network.record(true)
@@ -34,7 +43,9 @@ const setup = Effect.gen(function* () {
   return { network, a, b, received, events, senderScope, packet: captured!.bytes }
 })
 
-describe("packet authentication and replay protection", () => {
+describe.each(engines)("packet authentication and replay protection (%s)", (_name, aead) => {
+  const env = Layer.mergeAll(MemoryNetwork.layer(3), TransportSettings.layerDefaults, aead)
+
   it.scoped("a packet with any single byte altered is dropped and counted", () =>
     Effect.gen(function* () {
       const { network, a, b, received, packet } = yield* setup
@@ -66,28 +77,33 @@ describe("packet authentication and replay protection", () => {
     }).pipe(Effect.provide(env))
   )
 
-  it.scoped("truncated, oversized and garbage datagrams are dropped and counted; the transport keeps working", () =>
-    Effect.gen(function* () {
-      const { network, a, b, received, packet } = yield* setup
-      yield* network.inject(endpoint(1, 0), endpoint(2, 0), packet.slice(0, 40))
-      yield* network.inject(endpoint(1, 0), endpoint(2, 0), new Uint8Array(0))
-      yield* network.inject(endpoint(1, 0), endpoint(2, 0), new Uint8Array(36 + 1400 + 16 + 1))
-      yield* settle([a, b])
-      let metrics = yield* b.metrics
-      expect(metrics.dropped.truncated).toBe(2)
-      expect(metrics.dropped.oversized).toBe(1)
+  it.scoped(
+    "truncated, oversized and garbage datagrams are dropped and counted; the transport keeps working",
+    () =>
+      Effect.gen(function* () {
+        const { network, a, b, received, packet } = yield* setup
+        yield* network.inject(endpoint(1, 0), endpoint(2, 0), packet.slice(0, 40))
+        yield* network.inject(endpoint(1, 0), endpoint(2, 0), new Uint8Array(0))
+        yield* network.inject(endpoint(1, 0), endpoint(2, 0), new Uint8Array(36 + 1400 + 16 + 1))
+        yield* settle([a, b])
+        let metrics = yield* b.metrics
+        expect(metrics.dropped.truncated).toBe(2)
+        expect(metrics.dropped.oversized).toBe(1)
 
-      const before = totalDrops(metrics)
-      const garbage = fc.sample(fc.uint8Array({ minLength: 0, maxLength: 2000 }), { seed: 42, numRuns: 300 })
-      for (const bytes of garbage) yield* network.inject(endpoint(1, 1), endpoint(2, 1), bytes)
-      yield* settle([a, b])
-      metrics = yield* b.metrics
-      expect(totalDrops(metrics) - before).toBe(garbage.length)
+        const before = totalDrops(metrics)
+        const garbage = fc.sample(fc.uint8Array({ minLength: 0, maxLength: 2000 }), {
+          seed: 42,
+          numRuns: 300
+        })
+        for (const bytes of garbage) yield* network.inject(endpoint(1, 1), endpoint(2, 1), bytes)
+        yield* settle([a, b])
+        metrics = yield* b.metrics
+        expect(totalDrops(metrics) - before).toBe(garbage.length)
 
-      yield* a.send(2, text("still working"))
-      yield* settle([a, b])
-      expect(received).toEqual(["1:genuine", "1:still working"])
-    }).pipe(Effect.provide(env))
+        yield* a.send(2, text("still working"))
+        yield* settle([a, b])
+        expect(received).toEqual(["1:genuine", "1:still working"])
+      }).pipe(Effect.provide(env))
   )
 
   it.scoped("a packet sealed with another key or for another cluster is dropped", () =>

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Layer, Stream, TestClock } from "effect"
-import { MemoryNetwork, Transport, TransportSettings } from "../src/index.ts"
+import { Aead, MemoryNetwork, Transport, TransportSettings } from "../src/index.ts"
 import { address, advance, key, settle, topology } from "./helpers.ts"
 
 const env = (mode: TransportSettings.LinkMode, seed = 1) =>
-  Layer.mergeAll(MemoryNetwork.layer(seed), TransportSettings.layer({ linkMode: mode }))
+  Layer.mergeAll(MemoryNetwork.layer(seed), TransportSettings.layer({ linkMode: mode }), Aead.layerWebCrypto)
 
 const encode = (n: number) => new TextEncoder().encode(`m${n}`)
 const decode = (bytes: Uint8Array) => Number(new TextDecoder().decode(bytes).slice(1))
@@ -22,7 +22,9 @@ const pair = (priorities: ReadonlyArray<number> = []) =>
     const events: Array<Logged> = []
     const received: Array<number> = []
     yield* a.events.pipe(
-      Stream.runForEach((event) => Effect.map(Clock.currentTimeMillis, (at) => void events.push({ at, event }))),
+      Stream.runForEach((event) =>
+        Effect.map(Clock.currentTimeMillis, (at) => void events.push({ at, event }))
+      ),
       Effect.forkScoped
     )
     yield* b.messages.pipe(
@@ -61,7 +63,10 @@ describe("link failover on the in-memory network (TestClock)", () => {
   it.scoped("passive mode: uses the highest-priority link, fails over on a cut and back on restore", () =>
     Effect.gen(function* () {
       const { a, b, events, received, network } = yield* pair([5, 10])
-      expect((yield* a.status)[0]).toMatchObject({ reachable: true, links: [{ state: "up" }, { state: "up" }] })
+      expect((yield* a.status)[0]).toMatchObject({
+        reachable: true,
+        links: [{ state: "up" }, { state: "up" }]
+      })
 
       const sent: Array<{ n: number; at: number }> = []
       const refused: Array<number> = []
@@ -163,5 +168,24 @@ describe("link failover on the in-memory network (TestClock)", () => {
       yield* settle([a, b])
       expect(received).toEqual([3])
     }).pipe(Effect.provide(env("passive")))
+  )
+})
+
+describe("Transport.layerTest", () => {
+  it.scoped("provides the Transport service on the shared in-memory network", () =>
+    Effect.gen(function* () {
+      const other = yield* Transport.make({ topology: topology(2, [1]), key })
+      const self = yield* Transport.Transport
+      const got = yield* other.messages.pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+      yield* advance([self, other], "1 second", "25 millis")
+      expect(yield* self.broadcast(encode(42))).toEqual([2])
+      yield* settle([self, other])
+      const [message] = yield* got.await.pipe(Effect.flatten)
+      expect(message?.from).toBe(1)
+      expect(decode(message!.bytes)).toBe(42)
+    }).pipe(
+      Effect.provide(Transport.layerTest({ topology: topology(1, [2]), key })),
+      Effect.provide(env("passive"))
+    )
   )
 })

@@ -22,7 +22,15 @@ export class Harness {
   constructor(ids: ReadonlyArray<number>, overrides: Partial<MachineSettings> = {}, links = 1) {
     for (const id of ids) {
       const peers = ids.filter((p) => p !== id)
-      this.machines.set(id, new LinkMachine(topology(id, peers, links), settings(overrides), BigInt(id) * 1000n + 7n, CLUSTER_HASH))
+      this.machines.set(
+        id,
+        new LinkMachine(
+          topology(id, peers, links),
+          settings(overrides),
+          BigInt(id) * 1000n + 7n,
+          CLUSTER_HASH
+        )
+      )
     }
   }
 
@@ -53,7 +61,8 @@ export class Harness {
 
   /** Delivers exactly `frames` (e.g. reordered, partial, duplicated), then flushes what they cause. */
   deliver(frames: ReadonlyArray<Frame>): void {
-    for (const frame of frames) this.step(frame.destination, { _tag: "Received", now: this.now, link: frame.link, frame })
+    for (const frame of frames)
+      this.step(frame.destination, { _tag: "Received", now: this.now, link: frame.link, frame })
     this.flush()
   }
 

@@ -25,6 +25,8 @@ export type AttributeKind =
   | "template"
   /** a reference to any configuration id */
   | "idref"
+  /** a comma-separated list of fencing device (resource) ids */
+  | "devices"
 
 export interface AttributeSpec {
   readonly xml: string
@@ -73,7 +75,7 @@ export const specs = {
   duration: element(`id:id ${timeFields}`),
   rsc_expression: element("!id:id class provider type"),
   op_expression: element("!id:id !name interval:duration"),
-  node: element("!id:id !uname type score:score description"),
+  node: element("!id !uname type score:score description"),
   op: element(
     "!id:id !name !interval:duration timeout:timeout description role on-fail start-delay:duration " +
       "interval-origin record-pending enabled requires"
@@ -93,13 +95,13 @@ export const specs = {
     "!id:id kind score:score symmetrical first:resource then:resource first-action then-action require-all"
   ),
   rsc_ticket: element("!id:id !ticket rsc:resource rsc-role loss-policy"),
-  "fencing-level": element("!id:id !index:integer target:node target-pattern target-attribute target-value !devices"),
+  "fencing-level": element("!id:id !index:integer target:node target-pattern target-attribute target-value !devices:devices"),
   tag: element("!id:id"),
   obj_ref: element("!id=ref:idref"),
   alert: element("!id:id !path description"),
   recipient: element("!id:id !value description"),
   node_state: element(
-    "!id uname in_ccm crmd join expected crm-debug-origin remote_node node_fenced shutdown clear_shutdown " +
+    "id uname in_ccm crmd join expected crm-debug-origin remote_node node_fenced shutdown clear_shutdown " +
       "node_in_maintenance",
     { extra: true }
   ),

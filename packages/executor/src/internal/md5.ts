@@ -1,9 +1,9 @@
 // MD5 (RFC 1321) in plain TypeScript: Pacemaker's parameter digests are MD5, WebCrypto has no MD5,
 // and core packages may not use node:crypto.
 const shifts = [
-  7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-  4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15,
-  21
+  7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
+  14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15,
+  21, 6, 10, 15, 21
 ]
 const constants = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) >>> 0)
 
@@ -55,6 +55,6 @@ export const md5Hex = (text: string): string => {
     d0 = (d0 + d) >>> 0
   }
   const out = new DataView(new ArrayBuffer(16))
-  ;[a0, b0, c0, d0].forEach((word, i) => out.setUint32(i * 4, word, true))
+  for (const [i, word] of [a0, b0, c0, d0].entries()) out.setUint32(i * 4, word, true)
   return Array.from(new Uint8Array(out.buffer), (byte) => byte.toString(16).padStart(2, "0")).join("")
 }

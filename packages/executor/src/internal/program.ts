@@ -38,7 +38,8 @@ export const runProgram = (call: ProgramCall, settings: ExecutorSettings) =>
       killGraceMs: settings.killGraceMs
     }).pipe(
       Effect.mapError(
-        (e) => new AgentNotInstalled({ agent: call.agent, path: e.command, reason: e.reason, detail: e.message })
+        (e) =>
+          new AgentNotInstalled({ agent: call.agent, path: e.command, reason: e.reason, detail: e.message })
       )
     )
     const common = {

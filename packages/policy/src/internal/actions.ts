@@ -55,12 +55,8 @@ export class ActionGraph {
   private readonly edgeSet = new Set<string>()
   onRequired: OnRequired = () => {}
 
-  private static keyOf(key: string, node: string | undefined) {
-    return `${key}@${node ?? ""}`
-  }
-
-  find(key: string, node: string | undefined): GraphAction | undefined {
-    return this.byKey.get(ActionGraph.keyOf(key, node))
+  private static keyOf(task: string, key: string, node: string | undefined) {
+    return `${task}:${key}@${node ?? ""}`
   }
 
   /** Gets or creates an action; a second request for the same key and node returns the first. */
@@ -74,7 +70,7 @@ export class ActionGraph {
     required: boolean
     runnable: boolean
   }): GraphAction {
-    const k = ActionGraph.keyOf(spec.key, spec.node)
+    const k = ActionGraph.keyOf(spec.task, spec.key, spec.node)
     const existing = this.byKey.get(k)
     if (existing) {
       if (spec.required) existing.required = true

@@ -12,6 +12,12 @@ export interface CollectivePlan {
   readonly running: GraphAction
   readonly stop: GraphAction
   readonly stopped: GraphAction
+  /** promotable clones only */
+  readonly promote: GraphAction | undefined
+  readonly promoted: GraphAction | undefined
+  readonly demote: GraphAction | undefined
+  readonly demoted: GraphAction | undefined
+  readonly probes: ReadonlyArray<GraphAction>
 }
 
 const pseudo = (graph: ActionGraph, r: Resource, task: string) =>
@@ -30,20 +36,30 @@ export interface Endpoints {
   readonly startsDone: ReadonlyArray<GraphAction>
   readonly stops: ReadonlyArray<GraphAction>
   readonly stopsDone: ReadonlyArray<GraphAction>
+  readonly promotes: ReadonlyArray<GraphAction>
+  readonly demotes: ReadonlyArray<GraphAction>
+  /** probes of clone instances, ordered before the clone's start */
+  readonly probes: ReadonlyArray<GraphAction>
 }
 
 export const primitiveEndpoints = (p: PrimitivePlan): Endpoints => ({
   starts: [p.start],
   startsDone: [p.start],
   stops: [...p.stops.values()],
-  stopsDone: [...p.stops.values()]
+  stopsDone: [...p.stops.values()],
+  promotes: p.promote ? [p.promote] : [],
+  demotes: [...p.demotes.values()],
+  probes: p.resource.instance !== undefined ? p.probes : []
 })
 
 export const collectiveEndpoints = (c: CollectivePlan): Endpoints => ({
   starts: [c.start],
   startsDone: [c.running],
   stops: [c.stop],
-  stopsDone: [c.stopped]
+  stopsDone: [c.stopped],
+  promotes: [],
+  demotes: [],
+  probes: c.resource.instance !== undefined ? c.probes : []
 })
 
 export const planCollective = (
@@ -56,16 +72,39 @@ export const planCollective = (
     start: pseudo(graph, r, "start"),
     running: pseudo(graph, r, "running"),
     stop: pseudo(graph, r, "stop"),
-    stopped: pseudo(graph, r, "stopped")
+    stopped: pseudo(graph, r, "stopped"),
+    promote: r.promotable ? pseudo(graph, r, "promote") : undefined,
+    promoted: r.promotable ? pseudo(graph, r, "promoted") : undefined,
+    demote: r.promotable ? pseudo(graph, r, "demote") : undefined,
+    demoted: r.promotable ? pseudo(graph, r, "demoted") : undefined,
+    probes: children.flatMap((c) => c.probes)
   }
+  if (r.kind === "clone") for (const probe of plan.probes) graph.order(probe, plan.start)
   const isGroup = r.kind === "group"
   for (const child of children) {
     for (const s of child.starts) graph.order(plan.start, s, { impliesFirst: true, runnableLeft: isGroup })
-    for (const s of child.startsDone) graph.order(s, plan.running, { impliesThen: true, runnableLeft: isGroup })
+    for (const s of child.startsDone)
+      graph.order(s, plan.running, { impliesThen: true, runnableLeft: isGroup })
     for (const s of child.stops) graph.order(plan.stop, s, { impliesFirst: true })
     for (const s of child.stopsDone) graph.order(s, plan.stopped, { impliesThen: true })
   }
   graph.order(plan.stopped, plan.start)
+  if (plan.promote && plan.promoted && plan.demote && plan.demoted) {
+    for (const child of children) {
+      for (const a of child.promotes) {
+        graph.order(plan.promote, a, { impliesFirst: true })
+        graph.order(a, plan.promoted, { impliesThen: true })
+      }
+      for (const a of child.demotes) {
+        graph.order(plan.demote, a, { impliesFirst: true })
+        graph.order(a, plan.demoted, { impliesThen: true })
+      }
+    }
+    graph.order(plan.running, plan.promote)
+    graph.order(plan.demoted, plan.stop)
+    graph.order(plan.demoted, plan.promote)
+    graph.order(plan.stopped, plan.promote)
+  }
   if (isGroup || r.ordered) {
     for (let i = 1; i < children.length; i++) {
       const before = children[i - 1]!

@@ -37,7 +37,9 @@ export const clusterOptions = (cib: Cib.Cib, now: number): ClusterOptions => {
     stonithEnabled: bool("stonith-enabled", true),
     stonithAction: (props.get("stonith-action") ?? "reboot").replace("poweroff", "off"),
     symmetricCluster: bool("symmetric-cluster", true),
-    noQuorumPolicy: (["stop", "freeze", "ignore", "demote", "suicide"].includes(nqp) ? nqp : "stop") as NoQuorumPolicy,
+    noQuorumPolicy: (["stop", "freeze", "ignore", "demote", "suicide"].includes(nqp)
+      ? nqp
+      : "stop") as NoQuorumPolicy,
     haveQuorum,
     maintenanceMode: bool("maintenance-mode", false),
     stopAllResources: bool("stop-all-resources", false),

@@ -53,12 +53,27 @@ const role = (r: string | undefined): Role | undefined => {
   return n === "Started" || n === "Unpromoted" || n === "Promoted" || n === "Stopped" ? n : undefined
 }
 
-export const resolveConstraints = (cib: Cib.Cib, resources: ResourceSet): Constraints | { unsupported: string } => {
+export const resolveConstraints = (
+  cib: Cib.Cib,
+  resources: ResourceSet
+): Constraints | { unsupported: string } => {
   const tags = new Map(cib.configuration.tags.map((t) => [t.id, t.refs]))
+  // a constraint naming a template applies to every primitive made from it
+  const fromTemplate = new Map<string, Array<string>>()
+  const noteTemplate = (p: Cib.Primitive) => {
+    if (p.template === undefined) return
+    const list = fromTemplate.get(p.template) ?? []
+    list.push(p.id)
+    fromTemplate.set(p.template, list)
+  }
+  for (const r of cib.configuration.resources) {
+    if (r._tag === "Primitive") noteTemplate(r)
+    else if (r._tag === "Group") r.members.forEach(noteTemplate)
+  }
   const lookup = (id: string): ReadonlyArray<Resource> => {
     const r = resources.byId.get(id)
     if (r) return [r]
-    const tagged = tags.get(id)
+    const tagged = tags.get(id) ?? fromTemplate.get(id)
     if (tagged) return tagged.flatMap(lookup)
     return []
   }
@@ -80,11 +95,16 @@ export const resolveConstraints = (cib: Cib.Cib, resources: ResourceSet): Constr
           } catch {
             pattern = undefined
           }
-          if (pattern) for (const r of resources.all) if (r.instance === undefined && pattern.test(r.id)) targets.push(r)
+          if (pattern)
+            for (const r of resources.all) if (r.instance === undefined && pattern.test(r.id)) targets.push(r)
         }
         for (const s of c.resourceSets) for (const id of s.resources) targets.push(...lookup(id))
         const discovery =
-          c.resourceDiscovery === "never" ? "never" : c.resourceDiscovery === "exclusive" ? "exclusive" : "always"
+          c.resourceDiscovery === "never"
+            ? "never"
+            : c.resourceDiscovery === "exclusive"
+              ? "exclusive"
+              : "always"
         for (const r of targets) {
           locations.push({
             id: c.id,
@@ -157,14 +177,22 @@ export const resolveConstraints = (cib: Cib.Cib, resources: ResourceSet): Constr
             : c.kind === undefined && c.score !== undefined && c.score === 0
               ? "Optional"
               : "Mandatory"
-        const symmetrical =
-          c.symmetrical === undefined ? kind !== "Serialize" : Cib.isTrue(c.symmetrical)
+        const symmetrical = c.symmetrical === undefined ? kind !== "Serialize" : Cib.isTrue(c.symmetrical)
         const push = (first: Resource, then: Resource, fa: string | undefined, ta: string | undefined) => {
           const firstAction = fa ?? "start"
-          orders.push({ id: c.id, first, then, firstAction, thenAction: ta ?? firstAction, kind, symmetrical })
+          orders.push({
+            id: c.id,
+            first,
+            then,
+            firstAction,
+            thenAction: ta ?? firstAction,
+            kind,
+            symmetrical
+          })
         }
         if (c.first !== undefined && c.then !== undefined) {
-          for (const f of lookup(c.first)) for (const t of lookup(c.then)) push(f, t, c.firstAction, c.thenAction)
+          for (const f of lookup(c.first))
+            for (const t of lookup(c.then)) push(f, t, c.firstAction, c.thenAction)
         }
         const sets = c.resourceSets.map((s) => ({ set: s, members: s.resources.flatMap(lookup) }))
         for (const { set, members } of sets) {

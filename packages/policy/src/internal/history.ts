@@ -57,6 +57,10 @@ export type OnFailLookup = (operation: string, interval: number) => OnFail | und
 export interface ReplayOptions {
   readonly stonithEnabled: boolean
   readonly onFail: OnFailLookup
+  /** failures older than this (seconds; 0 = never) have expired */
+  readonly failureTimeout: number
+  /** seconds since the epoch */
+  readonly now: number
 }
 
 const defaultOnFail = (operation: string, o: ReplayOptions): OnFail =>
@@ -82,7 +86,13 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
     return ca - cb || (a.lastRcChange ?? 0) - (b.lastRcChange ?? 0)
   })
   const clearFailure = () => {
-    if (h.onFail === undefined || h.onFail === "restart" || h.onFail === "ignore" || h.onFail === "demote" || h.onFail === "block") {
+    if (
+      h.onFail === undefined ||
+      h.onFail === "restart" ||
+      h.onFail === "ignore" ||
+      h.onFail === "demote" ||
+      h.onFail === "block"
+    ) {
       if (h.onFail !== "block") {
         h.failed = false
         h.onFail = undefined
@@ -104,7 +114,9 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
     const expected = expectedRc(op) ?? (isProbe ? NOT_RUNNING : OK)
     let rc = op.rcCode
     const hardStatus =
-      op.opStatus === STATUS_ERROR_HARD || op.opStatus === STATUS_ERROR_FATAL || op.opStatus === STATUS_NOT_INSTALLED
+      op.opStatus === STATUS_ERROR_HARD ||
+      op.opStatus === STATUS_ERROR_FATAL ||
+      op.opStatus === STATUS_NOT_INSTALLED
     const success =
       op.opStatus === STATUS_DONE &&
       (rc === expected ||
@@ -147,7 +159,9 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
       }
       continue
     }
-    // a failure
+    // a failure, unless it expired (failure-timeout)
+    const failedAt = op.lastRcChange ?? op.lastRun
+    if (o.failureTimeout > 0 && failedAt !== undefined && o.now >= failedAt + o.failureTimeout) continue
     if (rc === FAILED_PROMOTED) rc = RUNNING_PROMOTED
     const configured = o.onFail(task, op.interval)
     let onFail = configured ?? defaultOnFail(task, o)

@@ -47,12 +47,13 @@ export const unavailableReason = (n: NodeInfo): string | undefined =>
 
 const isOnlineValue = (v: string | undefined) =>
   v !== undefined && (v === "online" || (/^\d+$/.test(v) && v !== "0"))
-const isMemberValue = (v: string | undefined) => v !== undefined && (Cib.isTrue(v) || (/^\d+$/.test(v) && v !== "0"))
+const isMemberValue = (v: string | undefined) =>
+  v !== undefined && (Cib.isTrue(v) || (/^\d+$/.test(v) && v !== "0"))
 
 export const unpackNodes = (cib: Cib.Cib, options: ClusterOptions, now: number): ReadonlyArray<NodeInfo> => {
   const states = new Map<string, Cib.NodeState>()
   for (const s of cib.status.nodes) {
-    states.set(s.id, s)
+    if (s.id !== undefined) states.set(s.id, s)
     if (s.uname !== undefined && !states.has(s.uname)) states.set(s.uname, s)
   }
   return cib.configuration.nodes.map((node, index) => {
@@ -60,7 +61,8 @@ export const unpackNodes = (cib: Cib.Cib, options: ClusterOptions, now: number):
     const attributes = new Map<string, string>([
       ["#uname", node.uname],
       ["#id", node.id],
-      ["#kind", node.type === "remote" ? "remote" : "cluster"]
+      ["#kind", node.type === "remote" ? "remote" : "cluster"],
+      ["#is_dc", cib.dcUuid === node.id ? "true" : "false"]
     ])
     const ctx = { attributes, now }
     resolveNvSets(node.instanceAttributes, ctx, attributes)
@@ -86,7 +88,10 @@ export const unpackNodes = (cib: Cib.Cib, options: ClusterOptions, now: number):
       const join = state.join ?? "down"
       const expected = state.expected
       if (inCluster && crmdOnline && join === "member") online = true
-      else if (inCluster && crmdOnline && (join === "pending" || join === "down")) pending = join === "pending"
+      else if (inCluster && crmdOnline && join === "banned" && options.stonithEnabled) {
+        unclean = true
+        uncleanReason = "peer failed Pacemaker membership criteria"
+      } else if (inCluster && crmdOnline) pending = true
       else if (!inCluster && expected === "member" && options.stonithEnabled) {
         unclean = true
         uncleanReason = "peer is no longer part of the cluster"
@@ -94,7 +99,6 @@ export const unpackNodes = (cib: Cib.Cib, options: ClusterOptions, now: number):
         unclean = true
         uncleanReason = "peer process is no longer available"
       }
-      if (state.join === "banned") online = false
     }
     const standby = Cib.isTrue(attributes.get("standby"))
     const maintenance = Cib.isTrue(attributes.get("maintenance")) || Cib.isTrue(state?.nodeInMaintenance)

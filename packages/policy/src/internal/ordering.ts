@@ -19,7 +19,11 @@ const inverse: Record<string, string> = {
   demote: "promote"
 }
 
-export const applyOrders = (graph: ActionGraph, orders: ReadonlyArray<OrderRule>, lookup: ActionLookup): void => {
+export const applyOrders = (
+  graph: ActionGraph,
+  orders: ReadonlyArray<OrderRule>,
+  lookup: ActionLookup
+): void => {
   for (const o of orders) {
     if (o.first === o.then) continue
     const mandatory = o.kind === "Mandatory"

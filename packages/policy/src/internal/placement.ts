@@ -10,10 +10,11 @@
  * primary assignment).
  */
 import { Score } from "@ha/cib"
-import type { Reason } from "../Transition.ts"
+import type { Reason, Role } from "../Transition.ts"
 import type { ClusterOptions } from "./config.ts"
 import type { ColocationRule, Constraints } from "./constraints.ts"
 import { canHostResources, type NodeInfo } from "./nodes.ts"
+import { promote } from "./promotion.ts"
 import type { Resource } from "./resources.ts"
 import { evaluate } from "./rules.ts"
 
@@ -26,15 +27,27 @@ interface Coloc {
   /** the primitives whose nodes the dependent follows (several for a clone) */
   readonly primaries: ReadonlyArray<Resource>
   readonly score: number
+  /** the dependent follows only primaries in this role */
+  readonly primaryRole: Role | undefined
+  /** the promotable clone whose roles filter the primaries */
+  readonly primaryClone: Resource | undefined
 }
 
 export interface PlacementResult {
   /** chosen node index per primitive id, undefined when it cannot run */
   readonly assigned: ReadonlyMap<string, number | undefined>
+  /** role each primitive will have where it is assigned */
+  readonly roles: ReadonlyMap<string, Role>
   readonly scores: ReadonlyMap<string, ReadonlyArray<number>>
   readonly reasons: ReadonlyMap<string, Array<Reason>>
   /** nodes per primitive where resource discovery (probing) is disabled */
   readonly noProbe: ReadonlyMap<string, ReadonlySet<number>>
+  /** mandatory colocations between primitives: the dependent cannot start where its primary cannot */
+  readonly mandatory: ReadonlyArray<{
+    readonly dependent: Resource
+    readonly primary: Resource
+    readonly id: string
+  }>
 }
 
 export interface PlacementInput {
@@ -47,8 +60,8 @@ export interface PlacementInput {
   readonly failCounts: ReadonlyMap<string, ReadonlyMap<number, number>>
   /** node indexes where each primitive is active now */
   readonly active: ReadonlyMap<string, ReadonlyArray<number>>
-  /** primitives that failed on a node and must not stay there by stickiness alone */
-  readonly failedOn: ReadonlyMap<string, ReadonlySet<number>>
+  /** primitives promoted now */
+  readonly promotedNow: ReadonlySet<string>
   /** primitives that must not run (target-role Stopped, stop-all-resources) */
   readonly disabled: ReadonlySet<string>
   /** primitives left where they are (unmanaged, maintenance, frozen): their node, if active */
@@ -74,6 +87,7 @@ export const place = (input: PlacementInput): PlacementResult => {
     else reasons.set(id, [r])
   }
 
+  const usable = nodes.map(canHostResources)
   for (const p of input.primitives) {
     scores.set(p.id, new Array<number>(n).fill(0))
     allowed.set(p.id, new Array<boolean>(n).fill(options.symmetricCluster))
@@ -83,7 +97,9 @@ export const place = (input: PlacementInput): PlacementResult => {
   const exclusive = new Map<string, Set<number>>()
   for (const loc of input.constraints.locations) {
     if (loc.role === "Promoted" || loc.role === "Unpromoted") continue
-    for (const p of members(loc.resource)) {
+    // a group is placed through its first member, which the others follow
+    const targets = loc.resource.kind === "group" ? [firstPrimitive(loc.resource)!] : members(loc.resource)
+    for (const p of targets) {
       const s = scores.get(p.id)!
       const a = allowed.get(p.id)!
       for (let i = 0; i < n; i++) {
@@ -95,7 +111,8 @@ export const place = (input: PlacementInput): PlacementResult => {
           for (const rule of loc.rules) {
             if (!evaluate(rule, { attributes: node.attributes, now: input.now })) continue
             let rs = rule.score ?? 0
-            if (rule.scoreAttribute !== undefined) rs = Score.parse(node.attributes.get(rule.scoreAttribute) ?? "") ?? 0
+            if (rule.scoreAttribute !== undefined)
+              rs = Score.parse(node.attributes.get(rule.scoreAttribute) ?? "") ?? 0
             score = score === undefined ? rs : Math.max(score, rs)
           }
         }
@@ -135,7 +152,7 @@ export const place = (input: PlacementInput): PlacementResult => {
     const disabled = input.disabled.has(p.id)
     if (disabled) addReason(p.id, { _tag: "TargetRole", role: "Stopped" })
     for (let i = 0; i < n; i++) {
-      if (!a[i] || disabled) s[i] = -INF
+      if (!a[i] || disabled || !usable[i]) s[i] = -INF
       const fc = fails?.get(i) ?? 0
       if (fc > 0 && fc >= p.migrationThreshold) {
         s[i] = -INF
@@ -150,7 +167,7 @@ export const place = (input: PlacementInput): PlacementResult => {
     const active = input.active.get(p.id) ?? []
     if (p.managed && p.stickiness !== 0 && active.length === 1) {
       const i = active[0]!
-      if (s[i]! > -INF && !(input.failedOn.get(p.id)?.has(i) ?? false)) {
+      if (s[i]! > -INF) {
         s[i] = Score.add(s[i]!, p.stickiness)
         addReason(p.id, { _tag: "Stickiness", node: nodes[i]!.name, score: p.stickiness })
       }
@@ -173,15 +190,24 @@ export const place = (input: PlacementInput): PlacementResult => {
     if (r.kind === "group") {
       const rule = groupRule(r)
       for (let i = 1; i < r.children.length; i++) {
-        colocs.push({ rule, dependent: r.children[i]!, primaries: [r.children[i - 1]!], score: INF })
+        colocs.push({
+          rule,
+          dependent: r.children[i]!,
+          primaries: [r.children[i - 1]!],
+          score: INF,
+          primaryRole: undefined,
+          primaryClone: undefined
+        })
       }
     }
     for (const c of r.children) walkGroups(c)
   }
-  for (const p of input.primitives) if (p.parent?.kind === "group" && p.parent.children[0] === p) walkGroups(p.parent)
+  for (const p of input.primitives)
+    if (p.parent?.kind === "group" && p.parent.children[0] === p) walkGroups(p.parent)
   for (const c of input.constraints.colocations) {
-    if (c.dependentRole === "Promoted" || c.primaryRole === "Promoted") continue
     if (c.dependent === c.primary) continue
+    // the Promoted role of a clone follows others through its promotion scores (promotion.ts)
+    if (c.dependent.kind === "clone" && c.dependent.promotable && c.dependentRole === "Promoted") continue
     const dependents =
       c.dependent.kind === "clone" ? c.dependent.children.map(firstPrimitive) : [firstPrimitive(c.dependent)]
     const primaries =
@@ -191,7 +217,19 @@ export const place = (input: PlacementInput): PlacementResult => {
           ? [c.primary.children[0]]
           : [c.primary]
     const ps = primaries.filter((p): p is Resource => p !== undefined)
-    for (const d of dependents) if (d && ps.length > 0) colocs.push({ rule: c, dependent: d, primaries: ps, score: c.score })
+    const roleFiltered = c.primary.kind === "clone" && c.primary.promotable && c.primaryRole !== undefined
+    for (const d of dependents) {
+      if (d && ps.length > 0) {
+        colocs.push({
+          rule: c,
+          dependent: d,
+          primaries: ps,
+          score: c.score,
+          primaryRole: roleFiltered ? c.primaryRole : undefined,
+          primaryClone: roleFiltered ? c.primary : undefined
+        })
+      }
+    }
   }
   const asDependent = new Map<string, Array<Coloc>>()
   const asPrimary = new Map<string, Array<Coloc>>()
@@ -206,16 +244,66 @@ export const place = (input: PlacementInput): PlacementResult => {
     }
   }
 
-  const usable = nodes.map(canHostResources)
   const assigned = new Map<string, number | undefined>()
   const count = new Array<number>(n).fill(0)
   const cloneCount = new Map<string, Array<number>>()
   const inProgress = new Set<string>()
+  // utilization: remaining capacity per node (placement-strategy utilization, minimal, balanced)
+  const strategy = options.placementStrategy
+  const useCapacity = strategy === "utilization" || strategy === "minimal" || strategy === "balanced"
+  const remaining = nodes.map((node) => new Map(node.utilization))
+  const fits = (p: Resource, i: number) => {
+    if (!useCapacity) return true
+    for (const [k, v] of p.utilization) if ((remaining[i]!.get(k) ?? 0) < v) return false
+    return true
+  }
+  const freeCapacity = (i: number) => {
+    let total = 0
+    for (const v of remaining[i]!.values()) total += v
+    return total
+  }
+
+  const roles = new Map<string, Role>()
+  const promotedClones = new Set<string>()
+  const primitivesIn = (r: Resource): ReadonlyArray<Resource> =>
+    r.kind === "primitive" ? [r] : r.children.flatMap(primitivesIn)
+  /** Decides the roles of a promotable clone's instances once they are all placed. */
+  const promoteClone = (clone: Resource) => {
+    if (promotedClones.has(clone.id)) return
+    promotedClones.add(clone.id)
+    for (const p of primitivesIn(clone)) assign(p)
+    const decided = promote({
+      clone,
+      nodes,
+      constraints: input.constraints,
+      now: input.now,
+      placedOn: (instance) => {
+        const first = primitivesIn(instance)[0]
+        return first ? assigned.get(first.id) : undefined
+      },
+      nodeOf: (r) => {
+        const out: Array<number> = []
+        for (const p of r.kind === "group" ? primitivesIn(r).slice(0, 1) : primitivesIn(r)) {
+          const at = assign(p)
+          if (at !== undefined) out.push(at)
+        }
+        return out
+      },
+      currentlyPromoted: (instance) => primitivesIn(instance).some((p) => input.promotedNow.has(p.id)),
+      addReason
+    })
+    for (const [id, role] of decided) roles.set(id, role)
+  }
 
   const canRunAny = (w: ReadonlyArray<number>) => w.some((x, i) => x >= 0 && usable[i])
 
   /** Adds a dependent's preferences (scaled by factor) to `work`, recursively through its dependents. */
-  const merge = (dep: Resource, work: Array<number>, factor: number, visiting: Set<string>): Array<number> => {
+  const merge = (
+    dep: Resource,
+    work: Array<number>,
+    factor: number,
+    visiting: Set<string>
+  ): Array<number> => {
     if (visiting.has(dep.id)) return work
     visiting.add(dep.id)
     const own = scores.get(dep.id)!
@@ -254,10 +342,24 @@ export const place = (input: PlacementInput): PlacementResult => {
     // primaries first, then follow them
     for (const c of asDependent.get(p.id) ?? []) {
       for (const q of c.primaries) assign(q)
+      // a colocation loop back to a resource being placed is ignored
+      if (c.primaries.every((q) => inProgress.has(q.id))) continue
+      if (c.primaryClone) promoteClone(c.primaryClone)
       const where = new Set<number>()
       for (const q of c.primaries) {
         const at = assigned.get(q.id)
-        if (at !== undefined) where.add(at)
+        if (at === undefined) continue
+        if (c.primaryRole !== undefined && (roles.get(q.id) ?? "Started") !== c.primaryRole) continue
+        where.add(at)
+      }
+      // node-attribute: the dependent may go to any node sharing the attribute's value
+      const attribute = c.rule.nodeAttribute
+      if (attribute !== "#uname" && where.size > 0) {
+        const values = new Set([...where].map((i) => nodes[i]!.attributes.get(attribute)))
+        for (let i = 0; i < n; i++) {
+          const v = nodes[i]!.attributes.get(attribute)
+          if (v !== undefined && values.has(v)) where.add(i)
+        }
       }
       if (c.score >= INF) {
         for (let i = 0; i < n; i++) if (!where.has(i)) work[i] = -INF
@@ -283,16 +385,15 @@ export const place = (input: PlacementInput): PlacementResult => {
       merged = merge(c.dependent, merged, c.score / INF, new Set([p.id]))
     }
     // clone instances: at most clone-node-max per node
-    const clone = p.parent?.kind === "clone" ? p.parent : p.parent?.parent?.kind === "clone" ? p.parent.parent : undefined
+    const clone =
+      p.parent?.kind === "clone" ? p.parent : p.parent?.parent?.kind === "clone" ? p.parent.parent : undefined
     const perNode = clone ? (cloneCount.get(clone.id) ?? new Array<number>(n).fill(0)) : undefined
     if (clone && perNode) cloneCount.set(clone.id, perNode)
     const isCloneLead = clone !== undefined && (p.parent === clone || p.parent?.children[0] === p)
 
-    const active = input.active.get(p.id) ?? []
-    const current = active.length === 1 ? active[0] : undefined
     let best: number | undefined
     for (let i = 0; i < n; i++) {
-      if (!usable[i] || merged[i]! < 0) continue
+      if (!usable[i] || merged[i]! < 0 || !fits(p, i)) continue
       if (isCloneLead && clone && perNode![i]! >= clone.cloneNodeMax) continue
       if (best === undefined) {
         best = i
@@ -304,22 +405,24 @@ export const place = (input: PlacementInput): PlacementResult => {
         if (a > b) best = i
         continue
       }
-      if (options.placementStrategy !== "minimal" && count[i] !== count[best]) {
+      if (strategy === "balanced" && freeCapacity(i) !== freeCapacity(best)) {
+        if (freeCapacity(i) > freeCapacity(best)) best = i
+        continue
+      }
+      if (strategy !== "minimal" && count[i] !== count[best]) {
         if (count[i]! < count[best]!) best = i
-        continue
       }
-      if (current === i) {
-        best = i
-        continue
-      }
-      if (current === best) continue
-      if (nodes[i]!.name < nodes[best]!.name) best = i
+      // then the node listed first in the CIB (i > best here): keep best
     }
     scores.set(p.id, merged)
     assigned.set(p.id, best)
     inProgress.delete(p.id)
     if (best !== undefined) {
       count[best]!++
+      if (useCapacity) {
+        const cap = remaining[best]!
+        for (const [k, v] of p.utilization) cap.set(k, (cap.get(k) ?? 0) - v)
+      }
       if (isCloneLead && perNode) perNode[best]!++
     }
     return best
@@ -333,6 +436,15 @@ export const place = (input: PlacementInput): PlacementResult => {
     return a.index - b.index
   })
   for (const p of order) assign(p)
+  for (const p of input.primitives) {
+    const clone =
+      p.parent?.kind === "clone" ? p.parent : p.parent?.parent?.kind === "clone" ? p.parent.parent : undefined
+    if (clone?.promotable) promoteClone(clone)
+    if (!roles.has(p.id)) roles.set(p.id, p.promotable ? "Unpromoted" : "Started")
+  }
 
-  return { assigned, scores, reasons, noProbe }
+  const mandatory = colocs
+    .filter((c) => c.score >= INF && c.primaries.length === 1)
+    .map((c) => ({ dependent: c.dependent, primary: c.primaries[0]!, id: c.rule.id }))
+  return { assigned, roles, scores, reasons, noProbe, mandatory }
 }

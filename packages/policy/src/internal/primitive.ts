@@ -1,9 +1,11 @@
 /**
  * Actions of one primitive: stops where it runs and must not stay (or failed), a start where it is
- * placed, recurring monitors, and probes (monitor_0) on nodes where its state is unknown. Every action
- * the resource might need exists; those not needed now are optional and may become required through
- * orderings (a restart) or unrunnable (blocked).
+ * placed, demote/promote for promotable clone instances, recurring monitors for the role it will have,
+ * and probes (monitor_0) on nodes where its state is unknown. Every action the resource might need
+ * exists; those not needed now are optional and may become required through orderings (a restart) or
+ * unrunnable (blocked).
  */
+import type { Role } from "../Transition.ts"
 import type { ActionGraph, GraphAction } from "./actions.ts"
 import type { NodeInfo } from "./nodes.ts"
 import type { Resource } from "./resources.ts"
@@ -12,14 +14,21 @@ export interface PrimitivePlan {
   readonly resource: Resource
   /** active node indexes now */
   readonly active: ReadonlyArray<number>
+  /** role on each active node */
+  readonly roles: ReadonlyMap<number, Role>
   /** node index where it will run, undefined when stopped */
   readonly target: number | undefined
+  readonly targetRole: Role
   /** failed on these nodes */
   readonly failed: ReadonlySet<number>
   readonly stops: Map<number, GraphAction>
+  readonly demotes: Map<number, GraphAction>
   readonly start: GraphAction
+  readonly promote: GraphAction | undefined
   readonly monitors: Array<GraphAction>
   readonly probes: Array<GraphAction>
+  /** moving by live migration (migrate_to on the source, migrate_from on the target) */
+  readonly migrating: boolean
   /** the resource is left alone (unmanaged, maintenance, frozen) */
   readonly frozen: boolean
 }
@@ -27,6 +36,7 @@ export interface PrimitivePlan {
 export interface PrimitiveContext {
   readonly graph: ActionGraph
   readonly nodes: ReadonlyArray<NodeInfo>
+  readonly nodeIndex: ReadonlyMap<string, number>
   /** nodes being fenced: stops there are implied by fencing (pseudo actions) */
   readonly fenced: ReadonlySet<number>
   /** starts cannot run (no quorum, stop-all) */
@@ -42,26 +52,35 @@ export const planPrimitive = (
   ctx: PrimitiveContext,
   r: Resource,
   target: number | undefined,
+  targetRole: Role,
   known: ReadonlySet<number>,
   noProbe: ReadonlySet<number> | undefined,
   frozen: boolean
 ): PrimitivePlan => {
   const { graph, nodes } = ctx
   const active: Array<number> = []
+  const roles = new Map<number, Role>()
   const failed = new Set<number>()
-  const byNode = new Map<string, number>()
-  nodes.forEach((n, i) => byNode.set(n.name, i))
   for (const h of r.history) {
-    const i = byNode.get(h.node)
+    const i = ctx.nodeIndex.get(h.node)
     if (i === undefined) continue
-    if (h.role !== "Stopped") active.push(i)
+    if (h.role !== "Stopped") {
+      active.push(i)
+      // a promotable instance that is merely started is unpromoted
+      roles.set(i, r.promotable && h.role === "Started" ? "Unpromoted" : h.role)
+    }
     if (h.failed) failed.add(i)
   }
+  // several active copies (multiple-active=stop_start): stop them all, start one
+  const multiple = active.length > 1 && r.multipleActive !== "block"
+  const alreadyThere = target !== undefined && active.includes(target) && !failed.has(target) && !multiple
   const stops = new Map<number, GraphAction>()
+  const demotes = new Map<number, GraphAction>()
   for (const i of active) {
     const node = nodes[i]!
     const implied = ctx.fenced.has(i)
-    const leaving = target !== i || failed.has(i) || ctx.stopAll !== undefined
+    const leaving = target !== i || failed.has(i) || ctx.stopAll !== undefined || multiple
+    const runnable = implied || (node.online && !node.unclean)
     const stop = graph.action({
       key: opKey(r.id, "stop", 0),
       task: "stop",
@@ -69,36 +88,107 @@ export const planPrimitive = (
       node: implied ? undefined : node.name,
       kind: implied ? "pseudo_event" : "rsc_op",
       required: !frozen && leaving,
-      runnable: implied || (node.online && !node.unclean)
+      runnable
     })
     if (stop.required) stop.requiredBy ??= failed.has(i) ? "failure" : (ctx.stopAll ?? "node availability")
     if (!stop.runnable) stop.blockedBy ??= "node availability"
     stops.set(i, stop)
+    if (roles.get(i) === "Promoted") {
+      const demote = graph.action({
+        key: opKey(r.id, "demote", 0),
+        task: "demote",
+        resource: r.id,
+        node: implied ? undefined : node.name,
+        kind: implied ? "pseudo_event" : "rsc_op",
+        required: !frozen && (leaving || targetRole !== "Promoted"),
+        runnable
+      })
+      demotes.set(i, demote)
+      // stopping a promoted instance demotes it first
+      graph.order(demote, stop, { impliesFirst: true, runnableLeft: true })
+    }
   }
   const startNode = target !== undefined ? nodes[target]!.name : undefined
-  const alreadyThere = target !== undefined && active.includes(target) && !failed.has(target)
+  const source = active.length === 1 ? active[0]! : undefined
+  const migrating =
+    !frozen &&
+    r.allowMigrate &&
+    r.promotable === false &&
+    source !== undefined &&
+    target !== undefined &&
+    target !== source &&
+    !failed.has(source) &&
+    !ctx.fenced.has(source) &&
+    nodes[source]!.online &&
+    ctx.usable[target]! &&
+    ctx.startsBlocked === undefined &&
+    ctx.stopAll === undefined &&
+    roles.get(source) !== "Promoted"
   const start = graph.action({
     key: opKey(r.id, "start", 0),
     task: "start",
     resource: r.id,
-    node: startNode,
-    kind: "rsc_op",
+    node: migrating ? undefined : startNode,
+    kind: migrating ? "pseudo_event" : "rsc_op",
     required: !frozen && target !== undefined && !alreadyThere,
     runnable: !frozen && target !== undefined && ctx.usable[target]! && ctx.startsBlocked === undefined
   })
   if (!start.runnable) start.blockedBy ??= ctx.startsBlocked ?? "node availability"
   // a start needs the resource stopped everywhere it runs
-  for (const stop of stops.values()) {
-    graph.order(stop, start, { runnableLeft: stop.required })
+  for (const stop of stops.values()) graph.order(stop, start, { runnableLeft: stop.required })
+  if (migrating) {
+    const migrateTo = graph.action({
+      key: opKey(r.id, "migrate_to", 0),
+      task: "migrate_to",
+      resource: r.id,
+      node: nodes[source]!.name,
+      kind: "rsc_op",
+      required: true,
+      runnable: true
+    })
+    const migrateFrom = graph.action({
+      key: opKey(r.id, "migrate_from", 0),
+      task: "migrate_from",
+      resource: r.id,
+      node: startNode,
+      kind: "rsc_op",
+      required: true,
+      runnable: true
+    })
+    graph.order(migrateTo, migrateFrom, { impliesThen: true, runnableLeft: true })
+    graph.order(migrateFrom, stops.get(source)!, { impliesThen: true, runnableLeft: true })
+    graph.order(migrateFrom, start, { runnableLeft: true })
+  }
+
+  let promote: GraphAction | undefined
+  if (targetRole === "Promoted" && target !== undefined) {
+    const promotedThere = alreadyThere && roles.get(target) === "Promoted"
+    promote = graph.action({
+      key: opKey(r.id, "promote", 0),
+      task: "promote",
+      resource: r.id,
+      node: startNode,
+      kind: "rsc_op",
+      required: !frozen && !promotedThere,
+      runnable: start.runnable || (alreadyThere && ctx.startsBlocked === undefined)
+    })
+    graph.order(start, promote, { impliesThen: true, runnableLeft: true })
+    const demoteThere = demotes.get(target)
+    if (demoteThere) graph.order(demoteThere, promote, { impliesThen: true })
   }
 
   const monitors: Array<GraphAction> = []
   if (target !== undefined && !frozen) {
     const history = r.history.find((h) => h.node === startNode)
+    const roleChanges = alreadyThere && (roles.get(target) ?? "Started") !== targetRole && r.promotable
     for (const op of r.ops) {
       if (op.name !== "monitor" || op.interval <= 0 || !op.enabled) continue
-      if (op.role !== undefined && op.role !== "Started") continue
-      const recorded = alreadyThere && history?.monitors.has(op.interval)
+      const opRole = op.role === "Started" ? undefined : op.role
+      // a monitor without a role runs in every active role
+      const wanted = opRole === undefined || (opRole === "Promoted") === (targetRole === "Promoted")
+      if (!wanted) continue
+      const recorded =
+        alreadyThere && (!roleChanges || opRole === undefined) && history?.monitors.has(op.interval)
       const m = graph.action({
         key: opKey(r.id, "monitor", op.interval),
         task: "monitor",
@@ -107,16 +197,63 @@ export const planPrimitive = (
         interval: op.interval,
         kind: "rsc_op",
         required: !recorded,
-        runnable: start.runnable
+        runnable: start.runnable || alreadyThere
       })
       graph.order(start, m, { impliesThen: true, runnableLeft: true })
+      if (promote && opRole === "Promoted")
+        graph.order(promote, m, { impliesThen: true, runnableLeft: true })
       monitors.push(m)
+    }
+    // a role change in place cancels the monitors of the old role
+    if (roleChanges && history) {
+      const kept = new Set(monitors.map((m) => m.interval))
+      const roleAction = promote ?? demotes.get(target)
+      for (const interval of history.monitors) {
+        if (kept.has(interval)) continue
+        const cancel = graph.action({
+          key: opKey(r.id, "monitor", interval),
+          task: "cancel",
+          resource: r.id,
+          node: startNode,
+          interval,
+          kind: "rsc_op",
+          required: true,
+          runnable: true
+        })
+        if (roleAction) graph.order(cancel, roleAction)
+      }
+    }
+  }
+
+  // monitors for the Stopped role run on every other node, to detect the resource starting there
+  if (!frozen) {
+    for (const op of r.ops) {
+      if (op.name !== "monitor" || op.interval <= 0 || !op.enabled || op.role !== "Stopped") continue
+      nodes.forEach((node, i) => {
+        if (i === target || !node.online || node.unclean || node.pending || node.maintenance) return
+        const history = r.history.find((h) => h.node === node.name)
+        const m = graph.action({
+          key: opKey(r.id, "monitor", op.interval),
+          task: "monitor",
+          resource: r.id,
+          node: node.name,
+          interval: op.interval,
+          kind: "rsc_op",
+          required: !(history?.monitors.has(op.interval) ?? false),
+          runnable: true
+        })
+        const stop = stops.get(i)
+        if (stop) graph.order(stop, m, { runnableLeft: true })
+        monitors.push(m)
+      })
     }
   }
 
   const probes: Array<GraphAction> = []
+  // an anonymous clone is probed once per node (through its first instance)
+  const probesHere = r.instance === undefined || r.globallyUnique || r.instance === 0
   nodes.forEach((node, i) => {
-    if (known.has(i) || noProbe?.has(i)) return
+    if (!probesHere || known.has(i) || noProbe?.has(i)) return
     if (!node.online || node.unclean || node.pending || node.maintenance) return
     const probe = graph.action({
       key: opKey(r.id, "monitor", 0),
@@ -127,9 +264,25 @@ export const planPrimitive = (
       required: true,
       runnable: true
     })
-    graph.order(probe, start)
+    // clone instances are probed before the clone starts (collective.ts)
+    if (r.instance === undefined) graph.order(probe, start)
     for (const stop of stops.values()) graph.order(probe, stop)
     probes.push(probe)
   })
-  return { resource: r, active, target, failed, stops, start, monitors, probes, frozen }
+  return {
+    resource: r,
+    active,
+    roles,
+    target,
+    targetRole,
+    failed,
+    stops,
+    demotes,
+    start,
+    promote,
+    monitors,
+    probes,
+    migrating,
+    frozen
+  }
 }

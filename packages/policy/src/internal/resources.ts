@@ -96,7 +96,8 @@ export const buildResources = (
   const templates = new Map(cib.configuration.templates.map((t) => [t.id, t]))
   const opsById = new Map<string, Cib.Operations>()
   const collectOps = (p: Cib.Primitive | Cib.Template) => {
-    if (p.operations?.id !== undefined && p.operations.idRef === undefined) opsById.set(p.operations.id, p.operations)
+    if (p.operations?.id !== undefined && p.operations.idRef === undefined)
+      opsById.set(p.operations.id, p.operations)
   }
   for (const t of cib.configuration.templates) collectOps(t)
   for (const r of cib.configuration.resources) {
@@ -129,7 +130,8 @@ export const buildResources = (
     for (const [k, v] of resolveNvSets(metaSets, ctx)) meta.set(k, v)
     // clone-level settings do not leak to children as their own
     const inheritedClone = parent?.kind === "clone" || parent?.parent?.kind === "clone"
-    const promotable = extra.promotable ?? false
+    // instances of a promotable clone are promotable too
+    const promotable = extra.promotable ?? parent?.promotable ?? false
     const stickinessDefault = inheritedClone ? 1 : options.defaultStickiness
     const r: Resource = {
       id,
@@ -175,7 +177,10 @@ export const buildResources = (
     for (const [k, v] of resolveNvSets([...p.utilization, ...(template?.utilization ?? [])], ctx)) {
       utilization.set(k, Number(v) || 0)
     }
-    const ops = [...toOps(p, opsById), ...(template ? toOps(template as unknown as Cib.Primitive, opsById) : [])]
+    const ops = [
+      ...toOps(p, opsById),
+      ...(template ? toOps(template as unknown as Cib.Primitive, opsById) : [])
+    ]
     const r = make(`${p.id}${suffix}`, "primitive", parent, metaSets, {
       ops,
       className: p.class ?? template?.class,

@@ -98,7 +98,8 @@ const inRange = (spec: string | undefined, value: number): boolean => {
   return spec.split(",").some((part) => {
     const [lo, hi] = part.split("-")
     const low = Number(lo)
-    const high = hi === undefined || hi === "" ? (part.endsWith("-") ? Number.POSITIVE_INFINITY : low) : Number(hi)
+    const high =
+      hi === undefined || hi === "" ? (part.endsWith("-") ? Number.POSITIVE_INFINITY : low) : Number(hi)
     return value >= low && value <= high
   })
 }
@@ -138,7 +139,8 @@ const evalDate = (e: Cib.DateExpression, now: number): boolean => {
     case "date_spec":
       return e.dateSpec === undefined ? false : evalDateSpec(e.dateSpec, now)
     default: {
-      if (end === undefined && start !== undefined && e.duration !== undefined) end = addDuration(start, e.duration)
+      if (end === undefined && start !== undefined && e.duration !== undefined)
+        end = addDuration(start, e.duration)
       return (start === undefined || now >= start) && (end === undefined || now <= end)
     }
   }

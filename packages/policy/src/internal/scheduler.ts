@@ -5,10 +5,17 @@
 import type { Cib } from "@ha/cib"
 import type { Action, Decision, Edge, Placement, Reason, Transition } from "../Transition.ts"
 import { ActionGraph, type GraphAction } from "./actions.ts"
-import { type CollectivePlan, collectiveEndpoints, type Endpoints, planCollective, primitiveEndpoints } from "./collective.ts"
+import {
+  type CollectivePlan,
+  collectiveEndpoints,
+  type Endpoints,
+  planCollective,
+  primitiveEndpoints
+} from "./collective.ts"
 import { clusterOptions } from "./config.ts"
 import { resolveConstraints } from "./constraints.ts"
 import { canHostResources, unpackNodes } from "./nodes.ts"
+import { addNotifications } from "./notifications.ts"
 import { applyOrders } from "./ordering.ts"
 import { place } from "./placement.ts"
 import { type PrimitivePlan, planPrimitive } from "./primitive.ts"
@@ -28,10 +35,12 @@ const unsupportedFeature = (cib: Cib.Cib): string | undefined => {
   for (const r of cib.configuration.resources) {
     if (r._tag === "Primitive") primitives.push(r)
     else if (r._tag === "Group") primitives.push(...r.members)
-    else if (r._tag === "Clone") primitives.push(...(r.child._tag === "Primitive" ? [r.child] : r.child.members))
+    else if (r._tag === "Clone")
+      primitives.push(...(r.child._tag === "Primitive" ? [r.child] : r.child.members))
   }
   for (const p of primitives) {
-    if (p.class === "ocf" && p.provider === "pacemaker" && p.type === "remote") return `remote connection ${p.id}`
+    if (p.class === "ocf" && p.provider === "pacemaker" && p.type === "remote")
+      return `remote connection ${p.id}`
     for (const set of p.metaAttributes) {
       for (const pair of set.nvpairs) {
         if (pair.name === "remote-node") return `guest node ${pair.value ?? p.id}`
@@ -46,68 +55,18 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
   const unsupported = unsupportedFeature(cib)
   if (unsupported !== undefined) return { _tag: "Unsupported", feature: unsupported }
   const options = clusterOptions(cib, now)
-  const nodes = unpackNodes(cib, options, now)
+  const unpackedNodes = unpackNodes(cib, options, now)
   const built = buildResources(cib, options, { attributes: new Map(), now })
   if ("unsupported" in built) return { _tag: "Unsupported", feature: built.unsupported }
   const constraints = resolveConstraints(cib, built)
   if ("unsupported" in constraints) return { _tag: "Unsupported", feature: constraints.unsupported }
-  const status = unpackStatus(nodes, built, options, now)
-
-  const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]))
-  const active = new Map<string, Array<number>>()
-  const failedOn = new Map<string, Set<number>>()
-  for (const p of built.primitives) {
-    const a: Array<number> = []
-    const f = new Set<number>()
-    for (const h of p.history) {
-      const i = nodeIndex.get(h.node)
-      if (i === undefined) continue
-      if (h.role !== "Stopped") a.push(i)
-      if (h.failed) f.add(i)
-      if (h.banned !== undefined) {
-        const fc = status.failCounts.get(p.id) ?? new Map<number, number>()
-        if (h.banned === "everywhere") for (let j = 0; j < nodes.length; j++) fc.set(j, 1_000_000)
-        else fc.set(i, 1_000_000)
-        status.failCounts.set(p.id, fc)
-      }
-    }
-    active.set(p.id, a)
-    failedOn.set(p.id, f)
-  }
-
-  // quorum
-  const quorumLost = !options.haveQuorum && options.noQuorumPolicy !== "ignore"
-  const startsBlocked = quorumLost ? "no quorum" : undefined
-  const stopAll = !options.haveQuorum && options.noQuorumPolicy === "stop" ? "no quorum" : undefined
-
-  // resources that are left alone: unmanaged, maintenance, frozen without quorum
-  const frozen = (p: Resource) => {
-    if (!p.managed || options.maintenanceMode) return true
-    const a = active.get(p.id) ?? []
-    if (a.some((i) => nodes[i]!.maintenance)) return true
-    return quorumLost && options.noQuorumPolicy === "freeze" && a.length > 0
-  }
-  const disabled = (p: Resource) => p.targetRole === "Stopped" || options.stopAllResources
-
-  const placement = place({
-    nodes,
-    primitives: built.primitives,
-    constraints,
-    options,
-    now,
-    failCounts: status.failCounts,
-    active,
-    failedOn,
-    disabled: new Set(built.primitives.filter(disabled).map((p) => p.id)),
-    pinned: new Map(
-      built.primitives.filter(frozen).map((p) => [p.id, (active.get(p.id) ?? [])[0]] as const)
-    )
-  })
+  const status = unpackStatus(unpackedNodes, built, options, now)
+  const nodeIndex = new Map(unpackedNodes.map((n, i) => [n.name, i]))
 
   // fencing: unclean nodes, and nodes where a stop failed
   const fenceReasons = new Map<number, string>()
   if (options.stonithEnabled) {
-    nodes.forEach((n, i) => {
+    unpackedNodes.forEach((n, i) => {
       if (n.unclean && n.uncleanReason !== undefined) fenceReasons.set(i, n.uncleanReason)
     })
     for (const p of built.primitives) {
@@ -121,11 +80,64 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
     }
   }
 
+  // a node about to be fenced can host nothing
+  const nodes = unpackedNodes.map((n, i) => (fenceReasons.has(i) && !n.unclean ? { ...n, unclean: true } : n))
+
+  const active = new Map<string, Array<number>>()
+  for (const p of built.primitives) {
+    const a: Array<number> = []
+    for (const h of p.history) {
+      const i = nodeIndex.get(h.node)
+      if (i === undefined) continue
+      if (h.role !== "Stopped") a.push(i)
+      if (h.banned !== undefined) {
+        const fc = status.failCounts.get(p.id) ?? new Map<number, number>()
+        if (h.banned === "everywhere") for (let j = 0; j < nodes.length; j++) fc.set(j, 1_000_000)
+        else fc.set(i, 1_000_000)
+        status.failCounts.set(p.id, fc)
+      }
+    }
+    active.set(p.id, a)
+  }
+
+  // quorum
+  const quorumLost = !options.haveQuorum && options.noQuorumPolicy !== "ignore"
+  const startsBlocked = quorumLost ? "no quorum" : undefined
+  const stopAll = !options.haveQuorum && options.noQuorumPolicy === "stop" ? "no quorum" : undefined
+
+  // resources that are left alone: unmanaged, maintenance, frozen without quorum
+  const failureReaction = (p: Resource, reaction: string) =>
+    p.history.some((h) => h.failed && h.onFail === reaction)
+  const frozen = (p: Resource) => {
+    if (!p.managed || options.maintenanceMode || failureReaction(p, "block")) return true
+    const a = active.get(p.id) ?? []
+    if (a.some((i) => nodes[i]!.maintenance)) return true
+    return quorumLost && options.noQuorumPolicy === "freeze" && a.length > 0
+  }
+  const disabled = (p: Resource) =>
+    p.targetRole === "Stopped" || options.stopAllResources || failureReaction(p, "stop")
+
+  const placement = place({
+    nodes,
+    primitives: built.primitives,
+    constraints,
+    options,
+    now,
+    failCounts: status.failCounts,
+    active,
+    promotedNow: new Set(
+      built.primitives.filter((p) => p.history.some((h) => h.role === "Promoted")).map((p) => p.id)
+    ),
+    disabled: new Set(built.primitives.filter(disabled).map((p) => p.id)),
+    pinned: new Map(built.primitives.filter(frozen).map((p) => [p.id, (active.get(p.id) ?? [])[0]] as const))
+  })
+
   const graph = new ActionGraph()
   const usable = nodes.map(canHostResources)
   const ctx = {
     graph,
     nodes,
+    nodeIndex,
     fenced: new Set(fenceReasons.keys()),
     startsBlocked,
     stopAll,
@@ -138,6 +150,7 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
       ctx,
       p,
       placement.assigned.get(p.id),
+      placement.roles.get(p.id) ?? (p.promotable ? "Unpromoted" : "Started"),
       status.known.get(p.id) ?? new Set(),
       placement.noProbe.get(p.id),
       frozen(p)
@@ -196,12 +209,17 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
       const plan = plans.get(r.id)!
       if (task === "start") return [plan.start]
       if (task === "stop") return [...plan.stops.values()]
+      if (task === "promote") return plan.promote ? [plan.promote] : []
+      if (task === "demote") return [...plan.demotes.values()]
       return []
     }
     const c = collectives.get(r.id)
     if (!c) return []
     if (task === "start") return [done ? c.running : c.start]
     if (task === "stop") return [done ? c.stopped : c.stop]
+    const pick = (a: GraphAction | undefined) => (a ? [a] : [])
+    if (task === "promote") return pick(done ? c.promoted : c.promote)
+    if (task === "demote") return pick(done ? c.demoted : c.demote)
     return []
   }
   applyOrders(graph, constraints.orders, lookup)
@@ -218,7 +236,27 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
         changed = true
       }
     }
+    // a dependent cannot start where its mandatory primary cannot
+    for (const c of placement.mandatory) {
+      const dependent = plans.get(c.dependent.id)
+      const primary = plans.get(c.primary.id)
+      if (!dependent || !primary || primary.start.runnable || !dependent.start.runnable) continue
+      if (primary.target === undefined || primary.target !== dependent.target) continue
+      if (!primary.start.required) continue
+      graph.block(dependent.start, `colocation with ${c.primary.id}`)
+      changed = true
+    }
     if (!changed) break
+  }
+
+  // clone notifications around the phases that happen
+  for (const c of collectives.values()) {
+    if (c.resource.kind !== "clone" || !c.resource.notify) continue
+    const instances = c.resource.children.flatMap((ch) => {
+      const plan = plans.get(ch.id)
+      return plan ? [plan] : []
+    })
+    addNotifications(graph, c, instances, nodes, ctx.fenced)
   }
 
   // shutdown of nodes being shut down, after everything on them stopped
@@ -238,9 +276,51 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
     }
   }
 
+  // orphans: active resources no longer configured are stopped and their history deleted
+  const orphanDecisions: Array<Decision> = []
+  if (options.stopOrphanResources) {
+    for (const o of status.orphans) {
+      const node = nodes[o.node]!
+      const implied = ctx.fenced.has(o.node)
+      const stop = graph.action({
+        key: `${o.id}_stop_0`,
+        task: "stop",
+        resource: o.id,
+        node: implied ? undefined : node.name,
+        kind: implied ? "pseudo_event" : "rsc_op",
+        required: true,
+        runnable: implied || node.online
+      })
+      const fence = fenceActions.get(o.node)
+      if (fence) graph.order(fence, stop, { runnableLeft: true })
+      if (!implied) {
+        const del = graph.action({
+          key: `${o.id}_delete_0`,
+          task: "delete",
+          resource: o.id,
+          node: node.name,
+          kind: "rsc_op",
+          required: true,
+          runnable: stop.runnable
+        })
+        graph.order(stop, del, { runnableLeft: true })
+      }
+      orphanDecisions.push({
+        verb: "Stop",
+        resource: o.id,
+        from: { node: node.name, role: o.history.role },
+        to: undefined,
+        blocked: !stop.runnable,
+        reason: "node availability",
+        reasons: [{ _tag: "Text", text: "no longer in the configuration" }]
+      })
+    }
+  }
+
   // results
-  const summary: Array<Decision> = []
-  for (const [i, reason] of fenceReasons) summary.push(fenceDecision(nodes[i]!, options.stonithAction, reason))
+  const summary: Array<Decision> = [...orphanDecisions]
+  for (const [i, reason] of fenceReasons)
+    summary.push(fenceDecision(nodes[i]!, options.stonithAction, reason))
   const placements: Array<Placement> = []
   for (const plan of plans.values()) {
     const reasons: ReadonlyArray<Reason> = placement.reasons.get(plan.resource.id) ?? []

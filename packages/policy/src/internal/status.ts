@@ -16,7 +16,11 @@ export interface StatusResult {
   /** node indexes where each primitive has any recorded history (no probe needed) */
   readonly known: Map<string, Set<number>>
   /** history ids that match no configured resource and are active somewhere */
-  readonly orphans: ReadonlyArray<{ readonly id: string; readonly node: number; readonly history: NodeHistory }>
+  readonly orphans: ReadonlyArray<{
+    readonly id: string
+    readonly node: number
+    readonly history: NodeHistory
+  }>
 }
 
 export const unpackStatus = (
@@ -44,7 +48,8 @@ export const unpackStatus = (
 
   nodes.forEach((node, ni) => {
     const state: Cib.NodeState | undefined = node.state
-    if (state?.lrm === undefined) return
+    // a cleanly stopped node runs nothing: its history no longer matters
+    if (state?.lrm === undefined || (!node.online && !node.unclean)) return
     // fail counts and last failures from transient attributes
     for (const [name, value] of node.attributes) {
       const m = /^fail-count-(.+?)(?:#(.+))?$/.exec(name)
@@ -70,7 +75,9 @@ export const unpackStatus = (
       const replayFor = (r: Resource) =>
         replay(node.name, lrmRsc.ops, {
           stonithEnabled: options.stonithEnabled,
-          onFail: (op, interval) => configuredOnFail(r, op, interval)
+          onFail: (op, interval) => configuredOnFail(r, op, interval),
+          failureTimeout: r.failureTimeout,
+          now
         })
       if (target && target.instance === undefined) {
         target.history.push(replayFor(target))
@@ -84,7 +91,10 @@ export const unpackStatus = (
         // prefer the instance with the recorded number, else the first instance not active here yet
         const used = byInstance.get(base) ?? new Set<number>()
         byInstance.set(base, used)
-        const preferred = target && !used.has(target.index) && !target.history.some((x) => x.role !== "Stopped") ? target : undefined
+        const preferred =
+          target && !used.has(target.index) && !target.history.some((x) => x.role !== "Stopped")
+            ? target
+            : undefined
         const pick =
           preferred ??
           instances.find((i) => !used.has(i.index) && !i.history.some((x) => x.role !== "Stopped")) ??
@@ -95,7 +105,12 @@ export const unpackStatus = (
         }
         continue
       }
-      const h = replay(node.name, lrmRsc.ops, { stonithEnabled: options.stonithEnabled, onFail: () => undefined })
+      const h = replay(node.name, lrmRsc.ops, {
+        stonithEnabled: options.stonithEnabled,
+        onFail: () => undefined,
+        failureTimeout: 0,
+        now
+      })
       if (h.role !== "Stopped") orphans.push({ id: lrmRsc.id, node: ni, history: h })
     }
   })

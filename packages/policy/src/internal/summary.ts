@@ -15,10 +15,8 @@ export const summarizePrimitive = (
 ): ReadonlyArray<Decision> => {
   if (p.frozen || !p.resource.managed) return []
   const id = p.resource.id
-  const roleOn = (i: number): Role => {
-    const h = p.resource.history.find((x) => x.node === nodes[i]!.name)
-    return h?.role ?? "Started"
-  }
+  const roleOn = (i: number): Role => p.roles.get(i) ?? "Started"
+  const nextRole: Role = p.targetRole
   const decide = (
     verb: Decision["verb"],
     from: Decision["from"],
@@ -26,46 +24,53 @@ export const summarizePrimitive = (
     blocked: boolean,
     reason: string | undefined
   ): Decision => ({ verb, resource: id, from, to, blocked, reason, reasons })
-  const { active, target, start } = p
+  const { active, target, start, promote } = p
   const out: Array<Decision> = []
   if (active.length === 0) {
     if (target !== undefined && start.required) {
-      out.push(decide("Start", undefined, at(nodes, target, "Started"), !start.runnable, start.blockedBy))
+      if (nextRole === "Promoted" && promote) {
+        out.push(
+          decide("Promote", undefined, at(nodes, target, "Promoted"), !promote.runnable, start.blockedBy)
+        )
+      } else
+        out.push(decide("Start", undefined, at(nodes, target, nextRole), !start.runnable, start.blockedBy))
     }
     return out
   }
-  const moving = start.required && start.runnable
-  // a resource active on several nodes: stopped everywhere but where it goes
+  const startsThere = start.required && start.runnable
+  // a resource active on several nodes is stopped everywhere and started once: one decision
   const primary = active.includes(target ?? -1) ? target! : active[0]!
-  for (const i of active) {
-    if (i === primary) continue
-    const stop = p.stops.get(i)!
-    if (stop.required) out.push(decide("Stop", at(nodes, i, roleOn(i)), undefined, !stop.runnable, stop.requiredBy))
-  }
   const stop = p.stops.get(primary)!
-  const failed = p.failed.has(primary)
+  const failed = active.length > 1 ? p.failed.size > 0 : p.failed.has(primary)
+  const from = at(nodes, primary, roleOn(primary))
   if (target === primary) {
-    if (stop.required && moving) {
+    const demote = p.demotes.get(primary)
+    if (stop.required && startsThere) {
       out.push(
-        decide(failed ? "Recover" : "Restart", at(nodes, primary, roleOn(primary)), at(nodes, primary, roleOn(primary)), !stop.runnable, start.requiredBy)
+        decide(
+          failed ? "Recover" : "Restart",
+          from,
+          at(nodes, primary, nextRole),
+          !stop.runnable,
+          start.requiredBy
+        )
       )
     } else if (stop.required) {
-      out.push(decide("Stop", at(nodes, primary, roleOn(primary)), undefined, !stop.runnable, start.blockedBy ?? stop.requiredBy))
-    }
-  } else if (target !== undefined && moving) {
-    out.push(
-      decide(
-        failed ? "Recover" : "Move",
-        at(nodes, primary, roleOn(primary)),
-        at(nodes, target, "Started"),
-        !stop.runnable,
-        stop.requiredBy
+      out.push(decide("Stop", from, undefined, !stop.runnable, start.blockedBy ?? stop.requiredBy))
+    } else if (from.role === "Promoted" && nextRole === "Promoted" && demote?.required && promote?.required) {
+      out.push(
+        decide("Re-promote", from, at(nodes, primary, nextRole), !promote.runnable, promote.requiredBy)
       )
-    )
+    } else if (from.role !== "Promoted" && nextRole === "Promoted" && promote?.required) {
+      out.push(decide("Promote", from, at(nodes, primary, nextRole), !promote.runnable, promote.blockedBy))
+    } else if (from.role === "Promoted" && nextRole !== "Promoted" && demote?.required) {
+      out.push(decide("Demote", from, at(nodes, primary, nextRole), !demote.runnable, demote.requiredBy))
+    }
+  } else if (target !== undefined && startsThere) {
+    const verb = failed ? "Recover" : p.migrating ? "Migrate" : "Move"
+    out.push(decide(verb, from, at(nodes, target, nextRole), !stop.runnable, stop.requiredBy))
   } else if (stop.required) {
-    out.push(
-      decide("Stop", at(nodes, primary, roleOn(primary)), undefined, !stop.runnable, start.blockedBy ?? stop.requiredBy)
-    )
+    out.push(decide("Stop", from, undefined, !stop.runnable, start.blockedBy ?? stop.requiredBy))
   }
   return out
 }

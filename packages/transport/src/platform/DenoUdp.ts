@@ -4,7 +4,14 @@
  * compiles under Node's tsc; it is only evaluated when the layer is built on Deno.
  */
 import { Effect, Layer, Queue } from "effect"
-import { type Datagram, DatagramError, DatagramNetwork, type Endpoint, endpointKey } from "../Datagram.ts"
+import {
+  type Datagram,
+  DatagramError,
+  DatagramNetwork,
+  type Endpoint,
+  endpointKey,
+  takeBatch
+} from "../Datagram.ts"
 
 interface DenoNetAddr {
   readonly transport: "udp"
@@ -40,19 +47,26 @@ const deno = (endpoint: Endpoint): Effect.Effect<DenoNamespace, DatagramError> =
 const bind = (endpoint: Endpoint) =>
   Effect.gen(function* () {
     const api = yield* deno(endpoint)
+    let closed = false
     const conn = yield* Effect.acquireRelease(
       Effect.try({
         try: () => api.listenDatagram({ transport: "udp", hostname: endpoint.address, port: endpoint.port }),
         catch: (error) => new DatagramError({ endpoint: endpointKey(endpoint), message: String(error) })
       }),
-      (conn) => Effect.sync(() => conn.close())
+      (conn) =>
+        Effect.sync(() => {
+          closed = true
+          conn.close()
+        })
     )
     const queue = yield* Queue.dropping<Datagram>(RECEIVE_QUEUE)
-    // One reader fiber per socket; it ends when the scope closes the connection.
+    // One reader fiber per socket. A receive error on an open socket (e.g. ECONNREFUSED left by an
+    // ICMP port-unreachable) is a lost packet, not the end of the socket; closing ends the loop.
     yield* Effect.tryPromise(() => conn.receive()).pipe(
       Effect.flatMap(([bytes, from]) =>
         queue.offer({ bytes, from: { address: from.hostname, port: from.port } })
       ),
+      Effect.catchAll((error) => (closed ? Effect.fail(error) : Effect.void)),
       Effect.forever,
       Effect.ignore,
       Effect.forkScoped
@@ -64,7 +78,7 @@ const bind = (endpoint: Endpoint) =>
           try: () => conn.send(bytes, { transport: "udp", hostname: to.address, port: to.port }),
           catch: (error) => new DatagramError({ endpoint: endpointKey(to), message: String(error) })
         }).pipe(Effect.asVoid),
-      receive: Queue.take(queue)
+      receive: takeBatch(queue)
     }
   })
 

@@ -2,10 +2,21 @@
 import * as dgram from "node:dgram"
 import { isIPv6 } from "node:net"
 import { Effect, Layer, Queue } from "effect"
-import { type Datagram, DatagramError, DatagramNetwork, type Endpoint, endpointKey } from "../Datagram.ts"
+import {
+  type Datagram,
+  DatagramError,
+  DatagramNetwork,
+  type Endpoint,
+  endpointKey,
+  takeBatch
+} from "../Datagram.ts"
 
 /** Datagrams waiting to be read per socket; beyond, new ones are dropped as a full NIC queue would. */
 const RECEIVE_QUEUE = 16384
+
+const SOCKET_BUFFER = 4 * 1024 * 1024
+
+const ignoreSendError = () => {}
 
 const bind = (endpoint: Endpoint) =>
   Effect.gen(function* () {
@@ -20,6 +31,12 @@ const bind = (endpoint: Endpoint) =>
           socket.off("error", onError)
           // Later socket errors (e.g. ICMP unreachable) must not crash the process; UDP is best effort.
           socket.on("error", () => {})
+          // Bursts (fragments of a large message) overflow the default ~200 KiB kernel buffers; the
+          // kernel caps these requests at net.core.{r,w}mem_max.
+          try {
+            socket.setRecvBufferSize(SOCKET_BUFFER)
+            socket.setSendBufferSize(SOCKET_BUFFER)
+          } catch {}
           resume(Effect.succeed(socket))
         })
       }),
@@ -32,17 +49,14 @@ const bind = (endpoint: Endpoint) =>
     const address = socket.address()
     return {
       local: { address: address.address, port: address.port },
+      // Fire and forget, as UDP is: waiting for each send callback would serialize the sender, and a
+      // failed send is a lost packet that heartbeats detect. Only synchronous misuse is reported.
       send: (bytes: Uint8Array, to: Endpoint) =>
-        Effect.async<void, DatagramError>((resume) => {
-          const failed = (error: Error) =>
-            resume(Effect.fail(new DatagramError({ endpoint: endpointKey(to), message: error.message })))
-          try {
-            socket.send(bytes, to.port, to.address, (error) => (error ? failed(error) : resume(Effect.void)))
-          } catch (error) {
-            failed(error instanceof Error ? error : new Error(String(error)))
-          }
+        Effect.try({
+          try: () => socket.send(bytes, to.port, to.address, ignoreSendError),
+          catch: (error) => new DatagramError({ endpoint: endpointKey(to), message: String(error) })
         }),
-      receive: Queue.take(queue)
+      receive: takeBatch(queue)
     }
   })
 

@@ -1,0 +1,233 @@
+/**
+ * The live CIB: the current CIB in memory, every change validated, versioned, written to disk
+ * (see `Persistence.ts`) and published, one at a time.
+ *
+ * - {@link CibStoreService.query}: the current CIB.
+ * - {@link CibStoreService.update}: a patch (a `Diff` made against the current version) or a
+ *   function of the CIB, optionally only if the CIB is still at an expected version. The store
+ *   numbers the result: a change to the configuration bumps `epoch` and resets `num_updates`; a
+ *   change elsewhere (status, `<cib>` attributes) bumps `num_updates`, as Pacemaker does. An update
+ *   that changes nothing commits nothing.
+ * - {@link CibStoreService.changes}: a stream of committed changes, in commit order.
+ *
+ * Every candidate is checked (schema, duplicate ids, references to unknown ids) before anything
+ * is written; a refused update changes nothing in memory or on disk.
+ *
+ * Replication plugs in around this service: the coordinator (DC) sequences updates through its
+ * own `update` and broadcasts the committed diffs; the other nodes install them with
+ * {@link CibStoreService.apply}, which keeps the DC's version numbers, and a node that joins or
+ * loses a partition merge takes a whole copy with {@link CibStoreService.replace} (see
+ * `Reconcile.ts` for which copy wins).
+ */
+import { Context, Effect, Either, Layer, Option, PubSub, type Queue, Ref, Schema, type Scope, Stream } from "effect"
+import * as Cib from "./Cib.ts"
+import { CibStoreSettings, defaults as defaultSettings } from "./CibStoreSettings.ts"
+import * as Diff from "./Diff.ts"
+import { validate } from "./internal/store/validate.ts"
+import * as Persistence from "./Persistence.ts"
+import { makeMemory, Storage, type StorageError, type StorageService } from "./Storage.ts"
+import * as Version from "./Version.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** The CIB is not at the version the update was made for. */
+export class VersionConflict extends Schema.TaggedError<VersionConflict>()("VersionConflict", {
+  expected: Cib.Version,
+  actual: Cib.Version
+}) {
+  override get message() {
+    return `the CIB is at version ${Version.format(this.actual)}, the update expects ${Version.format(this.expected)}`
+  }
+}
+
+/** The update would make an invalid CIB: `path` says where (a path through the model), `reason` what. */
+export class InvalidUpdate extends Schema.TaggedError<InvalidUpdate>()("InvalidUpdate", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `update refused: ${this.path === "" ? "" : `${this.path}: `}${this.reason}`
+  }
+}
+
+export type UpdateError = VersionConflict | InvalidUpdate | StorageError
+
+// ---------------------------------------------------------------------------------------------
+// The service
+
+/** A committed change: the versions before and after, and what changed. */
+export interface Committed {
+  readonly before: Cib.Version
+  readonly after: Cib.Version
+  readonly diff: Diff.Diff
+}
+
+/** A patch made against the current CIB (its `from` is the expected version), or a function of the CIB. */
+export type Update = Diff.Diff | ((cib: Cib.Cib) => Cib.Cib)
+
+export interface UpdateOptions {
+  /** Refuse with {@link VersionConflict} unless the CIB is at this version. */
+  readonly expectedVersion?: Cib.Version
+}
+
+export interface CibStoreService {
+  readonly query: Effect.Effect<Cib.Cib>
+  /** Validates, numbers, persists and publishes the updated CIB. The version field of a function's result is ignored. */
+  readonly update: (update: Update, options?: UpdateOptions) => Effect.Effect<Committed, UpdateError>
+  /** Committed changes from the moment the stream is run. */
+  readonly changes: Stream.Stream<Committed>
+  /** A queue of committed changes from now on (no change missed between subscribing and reading). */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<Committed>, never, Scope.Scope>
+  /**
+   * Installs a change committed elsewhere (replication): the diff must start at the current
+   * version and end at a newer one, whose number is kept.
+   */
+  readonly apply: (diff: Diff.Diff) => Effect.Effect<Committed, UpdateError>
+  /** Replaces the CIB by a newer copy (a node joining, or the winner after a partition heals). */
+  readonly replace: (cib: Cib.Cib) => Effect.Effect<Committed, UpdateError>
+  /** What was loaded at start-up and which damaged files were passed over. */
+  readonly startup: Persistence.LoadReport
+}
+
+export class CibStore extends Context.Tag("@ha/cib/CibStore")<CibStore, CibStoreService>() {}
+
+const isFunction = (update: Update): update is (cib: Cib.Cib) => Cib.Cib => typeof update === "function"
+
+const checked = (candidate: unknown): Either.Either<Cib.Cib, InvalidUpdate> =>
+  Either.mapLeft(validate(candidate), (p) => new InvalidUpdate({ path: p.path, reason: p.reason }))
+
+/**
+ * The store over `storage`: loads the newest valid version (or starts from `initial` when the
+ * directory holds none) and writes every commit through {@link Persistence.open}.
+ */
+export const make = (
+  storage: StorageService,
+  options: { readonly backups: number; readonly initial?: Cib.Cib }
+): Effect.Effect<CibStoreService, StorageError | Persistence.NoValidCibError | InvalidUpdate> =>
+  Effect.gen(function* () {
+    const disk = yield* Persistence.open(storage, { backups: options.backups })
+    if (disk.report.skipped.length > 0 || disk.removed.length > 0)
+      yield* Effect.logWarning(
+        `CIB store in ${storage.location}: ${Persistence.describeReport(disk.report)}${
+          disk.removed.length > 0 ? `; removed ${disk.removed.join(", ")}` : ""
+        }`
+      )
+    // validated once more so that every CIB the store holds has the schema's field order
+    const start = yield* checked(Option.getOrElse(disk.cib, () => options.initial ?? Cib.empty))
+    const current = yield* Ref.make(start)
+    const lock = yield* Effect.makeSemaphore(1)
+    const published = yield* PubSub.unbounded<Committed>()
+
+    const commit = (before: Cib.Cib, next: Cib.Cib, diff: Diff.Diff) =>
+      Effect.gen(function* () {
+        const bytes = yield* Either.mapLeft(
+          Persistence.encode(next),
+          (p) => new InvalidUpdate({ path: p.path, reason: p.reason })
+        )
+        yield* disk.save(bytes)
+        yield* Ref.set(current, next)
+        const committed: Committed = { before: before.version, after: next.version, diff }
+        yield* PubSub.publish(published, committed)
+        return committed
+      })
+
+    const update = (change: Update, updateOptions: UpdateOptions = {}) =>
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          const before = yield* Ref.get(current)
+          const expected = updateOptions.expectedVersion ?? (isFunction(change) ? undefined : change.from)
+          if (expected !== undefined && !Version.equals(expected, before.version))
+            return yield* new VersionConflict({ expected, actual: before.version })
+          const candidate = isFunction(change) ? change(before) : yield* patched(before, change)
+          const valid = yield* checked({ ...candidate, version: before.version })
+          const changes = Diff.diff(before, valid)
+          if (Diff.isEmpty(changes)) return { before: before.version, after: before.version, diff: changes }
+          const configurationChanged = changes.changes.some((c) => c.path[0] === "configuration")
+          const version = configurationChanged ? Version.bumpEpoch(before.version) : Version.bumpNumUpdates(before.version)
+          return yield* commit(before, { ...valid, version }, { ...changes, to: version })
+        })
+      )
+
+    const apply = (diff: Diff.Diff) =>
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          const before = yield* Ref.get(current)
+          if (!Version.equals(diff.from, before.version))
+            return yield* new VersionConflict({ expected: diff.from, actual: before.version })
+          if (Version.compare(diff.to, diff.from) <= 0)
+            return yield* new InvalidUpdate({
+              path: "version",
+              reason: `a replicated change must raise the version, ${Version.format(diff.from)} → ${Version.format(diff.to)} does not`
+            })
+          const candidate = yield* patched(before, diff)
+          const valid = yield* checked(candidate)
+          return yield* commit(before, valid, diff)
+        })
+      )
+
+    const replace = (cib: Cib.Cib) =>
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          const before = yield* Ref.get(current)
+          if (Version.compare(cib.version, before.version) <= 0)
+            return yield* new InvalidUpdate({
+              path: "version",
+              reason: `a replacement must be newer than ${Version.format(before.version)}, it is ${Version.format(cib.version)}`
+            })
+          const valid = yield* checked(cib)
+          return yield* commit(before, valid, Diff.diff(before, valid))
+        })
+      )
+
+    return {
+      query: Ref.get(current),
+      update,
+      changes: Stream.fromPubSub(published),
+      subscribe: PubSub.subscribe(published),
+      apply,
+      replace,
+      startup: disk.report
+    }
+  })
+
+const patched = (base: Cib.Cib, diff: Diff.Diff): Effect.Effect<Cib.Cib, VersionConflict | InvalidUpdate> =>
+  Either.match(Diff.patch(base, diff), {
+    onRight: Effect.succeed,
+    onLeft: (e) => {
+      switch (e._tag) {
+        case "VersionMismatchError":
+          return Effect.fail(new VersionConflict({ expected: e.expected, actual: e.actual }))
+        case "ContentMismatchError":
+          return Effect.fail(
+            new InvalidUpdate({ path: "", reason: "the patch was made against other content at this version" })
+          )
+        case "PatchConflictError":
+          return Effect.fail(new InvalidUpdate({ path: e.path, reason: e.reason }))
+      }
+    }
+  })
+
+/** The store persisting through the {@link Storage} service, configured by {@link CibStoreSettings}. */
+export const layer: Layer.Layer<
+  CibStore,
+  StorageError | Persistence.NoValidCibError | InvalidUpdate,
+  Storage | CibStoreSettings
+> = Layer.effect(
+  CibStore,
+  Effect.gen(function* () {
+    const storage = yield* Storage
+    const settings = yield* CibStoreSettings
+    return yield* make(storage, { backups: settings.backups })
+  })
+)
+
+/** A store on a fresh in-memory disk, starting from `initial` (default: an empty CIB). */
+export const layerTestFrom = (initial: Cib.Cib = Cib.empty): Layer.Layer<CibStore> =>
+  Layer.effect(
+    CibStore,
+    Effect.orDie(make(makeMemory().storage, { backups: defaultSettings.backups, initial }))
+  )
+
+/** A store on a fresh in-memory disk, starting from an empty CIB. */
+export const layerTest: Layer.Layer<CibStore> = layerTestFrom()

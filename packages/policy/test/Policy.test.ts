@@ -1,0 +1,281 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Cib } from "@ha/cib"
+import { Either } from "effect"
+import { Explain, Policy } from "../src/index.ts"
+import type { Transition } from "../src/Transition.ts"
+
+const nvset = (id: string, pairs: Record<string, string>): Cib.NvSet => ({
+  id,
+  rules: [],
+  nvpairs: Object.entries(pairs).map(([name, value]) => ({ id: `${id}-${name}`, name, value }))
+})
+
+const primitive = (id: string, meta: Record<string, string> = {}): Cib.Primitive => ({
+  _tag: "Primitive",
+  id,
+  class: "ocf",
+  provider: "heartbeat",
+  type: "Dummy",
+  instanceAttributes: [],
+  metaAttributes: Object.keys(meta).length > 0 ? [nvset(`${id}-meta`, meta)] : [],
+  utilization: [],
+  operations: {
+    ops: [{ id: `${id}-mon`, name: "monitor", interval: 10000, instanceAttributes: [], metaAttributes: [] }]
+  }
+})
+
+const op = (rsc: string, operation: string, rc: number, callId: number, interval = 0): Cib.LrmRscOp => ({
+  id: `${rsc}_${operation}_${interval}`,
+  operation,
+  interval,
+  rcCode: rc,
+  opStatus: 0,
+  callId,
+  transitionKey: `1:1:${operation === "monitor" && interval === 0 ? 7 : 0}:uuid`,
+  extra: {}
+})
+
+const onlineNode = (name: string, lrm: ReadonlyArray<Cib.LrmResource> = []): Cib.NodeState => ({
+  id: name,
+  uname: name,
+  inCcm: "true",
+  crmd: "online",
+  join: "member",
+  expected: "member",
+  extra: {},
+  lrm: { extra: {}, resources: lrm }
+})
+
+const running = (rsc: string): Cib.LrmResource => ({
+  id: rsc,
+  class: "ocf",
+  provider: "heartbeat",
+  type: "Dummy",
+  ops: [op(rsc, "start", 0, 2), op(rsc, "monitor", 0, 3, 10000)]
+})
+const notRunning = (rsc: string): Cib.LrmResource => ({ id: rsc, ops: [op(rsc, "monitor", 7, 1)] })
+
+const cib = (
+  resources: ReadonlyArray<Cib.Resource>,
+  constraints: ReadonlyArray<Cib.Constraint>,
+  status: ReadonlyArray<Cib.NodeState>,
+  nodes = ["n1", "n2"]
+): Cib.Cib => ({
+  ...Cib.empty,
+  configuration: {
+    ...Cib.empty.configuration,
+    clusterProperties: [nvset("opts", { "stonith-enabled": "true" })],
+    nodes: nodes.map((n) => ({ id: n, uname: n, instanceAttributes: [], utilization: [] })),
+    resources,
+    constraints
+  },
+  status: { nodes: status, tickets: [] }
+})
+
+const plan = (c: Cib.Cib): Transition => {
+  const result = Policy.schedule(c, { now: 0 })
+  if (Either.isLeft(result)) throw result.left
+  return result.right
+}
+
+const summary = (t: Transition) =>
+  t.summary.map((d) => `${d.verb} ${d.resource} ${d.from?.node ?? ""}->${d.to?.node ?? ""}`)
+
+describe("Policy.schedule", () => {
+  it("starts a new resource on the preferred node and probes it everywhere first", () => {
+    const t = plan(
+      cib(
+        [primitive("db")],
+        [
+          { _tag: "Location", id: "prefer-n2", rsc: "db", node: "n2", score: 50, rules: [], resourceSets: [] }
+        ],
+        [onlineNode("n1"), onlineNode("n2")]
+      )
+    )
+    expect(summary(t)).toEqual(["Start db ->n2"])
+    const keys = t.actions.map((a) => `${a.key}@${a.node}`).sort()
+    expect(keys).toEqual(["db_monitor_0@n1", "db_monitor_0@n2", "db_monitor_10000@n2", "db_start_0@n2"])
+    const byId = new Map(t.actions.map((a) => [a.id, a]))
+    const edges = t.edges.map(
+      (e) => `${byId.get(e.before)!.key}@${byId.get(e.before)!.node}>${byId.get(e.after)!.key}`
+    )
+    expect(edges).toContain("db_monitor_0@n1>db_start_0")
+    expect(edges).toContain("db_start_0@n2>db_monitor_10000")
+    // the explanation names the constraint and its score
+    const placement = t.placements.find((p) => p.resource === "db")!
+    expect(placement.node).toBe("n2")
+    expect(placement.reasons).toContainEqual({
+      _tag: "Location",
+      constraint: "prefer-n2",
+      node: "n2",
+      score: 50
+    })
+    expect(t.scores.get("db")?.get("n2")).toBe(50)
+    expect(Explain.resource(t, "db")).toEqual([
+      "db will run on n2 as Started",
+      "decision: Start db (n2)",
+      "scores: n2 +50, n1 0",
+      "because location constraint prefer-n2 gives n2 +50"
+    ])
+  })
+
+  it("keeps a running resource where it is when stickiness outweighs a preference", () => {
+    const t = plan(
+      cib(
+        [primitive("db", { "resource-stickiness": "100" })],
+        [
+          { _tag: "Location", id: "prefer-n2", rsc: "db", node: "n2", score: 50, rules: [], resourceSets: [] }
+        ],
+        [onlineNode("n1", [running("db")]), onlineNode("n2", [notRunning("db")])]
+      )
+    )
+    expect(t.summary).toEqual([])
+    expect(t.actions).toEqual([])
+    expect(t.placements.find((p) => p.resource === "db")!.reasons).toContainEqual({
+      _tag: "Stickiness",
+      node: "n1",
+      score: 100
+    })
+  })
+
+  it("fences a lost node and recovers its resources elsewhere, after the fencing", () => {
+    const lost: Cib.NodeState = { ...onlineNode("n1", [running("db")]), inCcm: "false", crmd: "offline" }
+    const t = plan(cib([primitive("db")], [], [lost, onlineNode("n2", [notRunning("db")])]))
+    expect(summary(t)).toEqual(["Fence n1 ->", "Move db n1->n2"])
+    expect(Explain.decision(t.summary[0]!)).toBe(
+      "Fence n1 (reboot) due to peer is no longer part of the cluster"
+    )
+    const fence = t.actions.find((a) => a.task === "stonith")!
+    expect(fence).toMatchObject({ key: "stonith-n1-reboot", node: "n1", kind: "crm_event" })
+    const stop = t.actions.find((a) => a.key === "db_stop_0")!
+    expect(stop.kind).toBe("pseudo_event")
+    const start = t.actions.find((a) => a.key === "db_start_0")!
+    expect(t.edges).toContainEqual({ before: fence.id, after: stop.id })
+    expect(t.edges).toContainEqual({ before: stop.id, after: start.id })
+  })
+
+  it("starts group members in order on one node and explains a ban", () => {
+    const group: Cib.Group = {
+      _tag: "Group",
+      id: "g",
+      instanceAttributes: [],
+      metaAttributes: [],
+      members: [primitive("fs"), primitive("ip")]
+    }
+    const t = plan(
+      cib(
+        [group],
+        [
+          {
+            _tag: "Location",
+            id: "ban-n1",
+            rsc: "ip",
+            node: "n1",
+            score: -1_000_000,
+            rules: [],
+            resourceSets: []
+          }
+        ],
+        [
+          onlineNode("n1", [notRunning("fs"), notRunning("ip")]),
+          onlineNode("n2", [notRunning("fs"), notRunning("ip")])
+        ]
+      )
+    )
+    expect(summary(t)).toEqual(["Start fs ->n2", "Start ip ->n2"])
+    const byKey = new Map(t.actions.map((a) => [a.key, a.id]))
+    expect(t.edges).toContainEqual({ before: byKey.get("fs_start_0")!, after: byKey.get("ip_start_0")! })
+    expect(t.edges).toContainEqual({ before: byKey.get("g_start_0")!, after: byKey.get("fs_start_0")! })
+    expect(t.edges).toContainEqual({ before: byKey.get("ip_start_0")!, after: byKey.get("g_running_0")! })
+  })
+
+  it("restarts the dependent of a mandatory order when the first resource moves", () => {
+    const t = plan(
+      cib(
+        [primitive("a"), primitive("b")],
+        [
+          { _tag: "Location", id: "a-n2", rsc: "a", node: "n2", score: 100, rules: [], resourceSets: [] },
+          { _tag: "Location", id: "b-n1", rsc: "b", node: "n1", score: 100, rules: [], resourceSets: [] },
+          // biome-ignore lint/suspicious/noThenProperty: the CIB model names rsc_order's attribute "then"
+          { _tag: "Order", id: "a-then-b", first: "a", then: "b", resourceSets: [] }
+        ],
+        [onlineNode("n1", [running("a"), running("b")]), onlineNode("n2", [notRunning("a"), notRunning("b")])]
+      )
+    )
+    expect(summary(t)).toEqual(["Move a n1->n2", "Restart b n1->n1"])
+    expect(t.summary[1]!.reason).toBe("required a start")
+  })
+
+  it("refuses features it does not model", () => {
+    const c = cib(
+      [primitive("db")],
+      [{ _tag: "Ticket", id: "t", ticket: "T", rsc: "db", resourceSets: [] }],
+      []
+    )
+    const result = Policy.schedule(c, { now: 0 })
+    expect(Either.isLeft(result) && result.left._tag).toBe("UnsupportedFeatureError")
+  })
+
+  it("spreads an anonymous clone over the nodes and promotes the instance with the best promotion score", () => {
+    const clone: Cib.Clone = {
+      _tag: "Clone",
+      id: "ms",
+      legacyMaster: false,
+      instanceAttributes: [],
+      metaAttributes: [nvset("ms-meta", { promotable: "true" })],
+      child: primitive("drbd")
+    }
+    const withScore = (state: Cib.NodeState, score: string): Cib.NodeState => ({
+      ...state,
+      transientAttributes: { sets: [nvset(`${state.id}-attrs`, { "master-drbd": score })] }
+    })
+    const t = plan(
+      cib(
+        [clone],
+        [],
+        [
+          withScore(onlineNode("n1", [running("drbd")]), "5"),
+          withScore(onlineNode("n2", [running("drbd")]), "10")
+        ]
+      )
+    )
+    expect(summary(t).map((line) => line.replace(/:\d+/, ""))).toEqual(["Promote drbd n2->n2"])
+    expect(t.summary[0]!.from?.role).toBe("Unpromoted")
+    expect(t.summary[0]!.to?.role).toBe("Promoted")
+    expect(t.actions.map((a) => a.task).sort()).toEqual(["promote", "promote", "promoted"])
+  })
+
+  it("migrates a resource that allows it instead of stopping and starting it", () => {
+    const t = plan(
+      cib(
+        [primitive("vm", { "allow-migrate": "true" })],
+        [{ _tag: "Location", id: "vm-n2", rsc: "vm", node: "n2", score: 100, rules: [], resourceSets: [] }],
+        [onlineNode("n1", [running("vm")]), onlineNode("n2", [notRunning("vm")])]
+      )
+    )
+    expect(summary(t)).toEqual(["Migrate vm n1->n2"])
+    expect(t.actions.map((a) => `${a.task}@${a.node ?? "-"}`).sort()).toEqual([
+      "migrate_from@n2",
+      "migrate_to@n1",
+      "monitor@n2",
+      "start@-",
+      "stop@n1"
+    ])
+  })
+
+  it("stops everything without quorum under no-quorum-policy=stop and blocks starts", () => {
+    const base = cib(
+      [primitive("a"), primitive("b")],
+      [],
+      [
+        onlineNode("n1", [running("a"), notRunning("b")]),
+        onlineNode("n2", [notRunning("a"), notRunning("b")])
+      ]
+    )
+    const t = plan({ ...base, haveQuorum: "0" })
+    expect(t.summary.map((d) => `${d.verb} ${d.resource} ${d.blocked ? "blocked" : ""}`.trim())).toEqual([
+      "Stop a",
+      "Start b blocked"
+    ])
+  })
+})
