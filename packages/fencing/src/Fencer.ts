@@ -369,11 +369,13 @@ const failStep = (
   exec.errors.push(error)
   exec.invocation = undefined
   exec.attempt += 1
-  if (d === undefined || exec.attempt >= Device.attempts(d, action)) {
-    exec.levelIndex += 1
-    exec.stepIndex = 0
-    exec.attempt = 0
-  }
+  if (d === undefined || exec.attempt >= Device.attempts(d, action)) nextLevel(exec)
+}
+
+const nextLevel = (exec: Execution) => {
+  exec.levelIndex += 1
+  exec.stepIndex = 0
+  exec.attempt = 0
 }
 
 /** Moves one local execution as far as it can go without waiting. */
@@ -394,9 +396,7 @@ const advance = (work: Work, out: Array<Output>, exec: Execution, now: number) =
     const capability = Device.canFence(d, op.target, work.knowledge[d.id])
     if (capability._tag === "No") {
       exec.errors.push(`${d.id}: ${capability.reason}`)
-      exec.levelIndex += 1
-      exec.stepIndex = 0
-      exec.attempt = 0
+      nextLevel(exec)
       continue
     }
     if (d.actionLimit !== -1 && inFlightOn(work, d.id) >= d.actionLimit) return
@@ -436,22 +436,19 @@ const onAgentDone = (work: Work, invocationId: string, outcome: AgentOutcome) =>
   const op = work.ops.find((o) => o.id === exec.opId)
   if (op === undefined) return
   const d = device(work, invocation.device)
-  if (invocation.purpose === "list") {
-    const list = succeeded(outcome) && outcome._tag === "Exited" ? parseList(outcome.stdout) : []
-    work.knowledge[invocation.device] = { ...work.knowledge[invocation.device], list }
-    if (!succeeded(outcome)) exec.errors.push(`${invocation.device}: list failed: ${describe(outcome)}`)
+  if (invocation.purpose !== "fence") {
     exec.invocation = undefined
-    return
-  }
-  if (invocation.purpose === "status") {
-    const previous = work.knowledge[invocation.device]
-    work.knowledge[invocation.device] = {
-      ...previous,
-      status: { ...previous?.status, [op.target]: powerStatus(outcome) }
+    // Only answers are cached; a failed query fails this level now and is asked again next time.
+    const status = powerStatus(outcome)
+    if (invocation.purpose === "list" && succeeded(outcome) && outcome._tag === "Exited") {
+      work.knowledge[invocation.device] = { ...work.knowledge[invocation.device], list: parseList(outcome.stdout) }
+    } else if (invocation.purpose === "status" && status !== "unknown") {
+      const previous = work.knowledge[invocation.device]
+      work.knowledge[invocation.device] = { ...previous, status: { ...previous?.status, [op.target]: status } }
+    } else {
+      exec.errors.push(`${invocation.device}: ${invocation.purpose} failed: ${describe(outcome)}`)
+      nextLevel(exec)
     }
-    if (powerStatus(outcome) === "unknown")
-      exec.errors.push(`${invocation.device}: status failed: ${describe(outcome)}`)
-    exec.invocation = undefined
     return
   }
   const step = stepsOf(exec, op.action)[exec.stepIndex]

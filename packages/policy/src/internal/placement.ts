@@ -338,7 +338,7 @@ export const place = (input: PlacementInput): PlacementResult => {
       return at
     }
     inProgress.add(p.id)
-    const work = scores.get(p.id)!.slice()
+    const work = scores.get(p.id)!.slice(); if (process.env.DBG) console.log("assign", p.id, JSON.stringify(work))
     // primaries first, then follow them
     for (const c of asDependent.get(p.id) ?? []) {
       for (const q of c.primaries) assign(q)
