@@ -3,13 +3,26 @@
  * resource, up to `maxConcurrentOperations` at once on the node), keeps the recurring monitors of
  * each resource running for its current role, and reports every result as an OperationRecord.
  */
-import { Clock, Context, Effect, FiberMap, Layer, PubSub, type Queue, Ref, type Scope, Stream } from "effect"
+import {
+  Clock,
+  Context,
+  Effect,
+  FiberMap,
+  Layer,
+  Option,
+  PubSub,
+  type Queue,
+  Ref,
+  type Scope,
+  Stream
+} from "effect"
 import * as AgentRegistryModule from "./AgentRegistry.ts"
 import { AgentRegistry } from "./AgentRegistry.ts"
-import { opDigest } from "./Digest.ts"
+import { opDigest, restartDigest, secureDigest } from "./Digest.ts"
 import * as ExecutorSettings from "./ExecutorSettings.ts"
 import { Settings } from "./ExecutorSettings.ts"
 import { ExecStatus, Ocf } from "./ExitCode.ts"
+import { type AgentMetadata, forceRestartParameters, privateParameters } from "./Metadata.ts"
 import { type OperationRecord, operationKey } from "./OperationRecord.ts"
 import {
   type Action,
@@ -132,6 +145,42 @@ export const make = Effect.gen(function* () {
       return created
     })
 
+  /** Meta-data per agent, read once (like Pacemaker's controller cache); `undefined` if unreadable. */
+  const metadataCache = new Map<string, AgentMetadata | undefined>()
+  const metadataOf = (ref: AgentRef) =>
+    Effect.gen(function* () {
+      const name = format(ref)
+      if (metadataCache.has(name)) return metadataCache.get(name)
+      const metadata = yield* registry.resolve(ref).pipe(
+        Effect.flatMap((agent: ResourceAgent) => agent.metadata),
+        Effect.option,
+        Effect.map(Option.getOrUndefined)
+      )
+      metadataCache.set(name, metadata)
+      return metadata
+    })
+
+  /** The restart and secure digests the scheduler uses to choose between reload and restart. */
+  const reloadDigests = (ref: AgentRef, params: Readonly<Record<string, string>>, intervalMs: number) =>
+    Effect.gen(function* () {
+      const metadata = yield* metadataOf(ref)
+      if (metadata === undefined) return {}
+      const forceRestart = forceRestartParameters(metadata)
+      const secure = privateParameters(metadata)
+      return {
+        ...(forceRestart === undefined || intervalMs > 0
+          ? {}
+          : { opForceRestart: forceRestart, opRestartDigest: restartDigest(params, forceRestart) }),
+        ...(secure.length === 0
+          ? {}
+          : {
+              opSecureParams: secure,
+              // fence devices are run by @ha/fencing, never by this executor
+              opSecureDigest: secureDigest(params, secure, false)
+            })
+      }
+    })
+
   /** Runs the operation under the resource lock and a node slot; records but does not publish. */
   const runOperation = (request: OperationRequest) =>
     Effect.gen(function* () {
@@ -187,6 +236,7 @@ export const make = Effect.gen(function* () {
         execTime: result.execTimeMs,
         queueTime: started - submitted,
         opDigest: opDigest(params, intervalMs, timeoutMs),
+        ...(yield* reloadDigests(request.agent, params, intervalMs)),
         exitReason: result.exitReason ?? "",
         onNode: settings.nodeName
       }

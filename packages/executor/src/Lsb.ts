@@ -35,6 +35,7 @@ export const headerMetadata = (name: string, script: string): AgentMetadata => {
   return {
     name,
     version: undefined,
+    ocfVersion: undefined,
     shortdesc,
     longdesc: field("Description") || shortdesc,
     parameters: [],

@@ -15,6 +15,8 @@ export interface ParameterSpec {
   /** OCF 1.1 `unique-group`: the combination of values in the group must be unique. */
   readonly uniqueGroup: string | undefined
   readonly reloadable: boolean
+  /** Pacemaker's `private="1"`: a secret (password) kept out of the secure digest and logs. */
+  readonly private: boolean
   readonly deprecated: boolean
   /** `<content type=…>`: string, integer, boolean, select, … */
   readonly type: string
@@ -38,6 +40,8 @@ export interface ActionSpec {
 export interface AgentMetadata {
   readonly name: string
   readonly version: string | undefined
+  /** The OCF resource agent API version the agent follows (`<version>`), e.g. `1.1`. */
+  readonly ocfVersion: string | undefined
   readonly shortdesc: string
   readonly longdesc: string
   readonly parameters: ReadonlyArray<ParameterSpec>
@@ -160,6 +164,7 @@ export const parse = (xml: string, source: string): AgentMetadata => {
         unique: flag(p.attributes.unique),
         uniqueGroup: p.attributes["unique-group"],
         reloadable: flag(p.attributes.reloadable),
+        private: flag(p.attributes.private),
         deprecated: flag(p.attributes.deprecated) || child(p, "deprecated") !== undefined,
         type: content?.attributes.type ?? "string",
         default: content?.attributes.default,
@@ -190,11 +195,40 @@ export const parse = (xml: string, source: string): AgentMetadata => {
   return {
     name: root.attributes.name ?? source,
     version: root.attributes.version ?? child(root, "version")?.text.trim(),
+    ocfVersion: child(root, "version")?.text.trim(),
     shortdesc: description(root, "shortdesc"),
     longdesc: description(root, "longdesc"),
     parameters,
     actions
   }
+}
+
+/**
+ * The parameters whose change needs a restart (Pacemaker's `op-force-restart`), or `undefined` when
+ * the agent cannot reload at all (then every change restarts and Pacemaker records no list). OCF 1.1
+ * agents mark reloadable parameters; for older agents the unique ones are those that cannot reload.
+ */
+export const forceRestartParameters = (metadata: AgentMetadata): ReadonlyArray<string> | undefined => {
+  const modern = ocfVersionAtLeast(metadata.ocfVersion, 1, 1)
+  const reloads = metadata.actions.some((a) => a.name === (modern ? "reload-agent" : "reload"))
+  if (!reloads) return undefined
+  return metadata.parameters.filter((p) => (modern ? !p.reloadable : p.unique)).map((p) => p.name)
+}
+
+/**
+ * The secret parameters (Pacemaker's `op-secure-params`): those marked `private="1"`, and, as
+ * Pacemaker has always done for agents that predate that mark, any named password, passwd or user.
+ */
+export const privateParameters = (metadata: AgentMetadata): ReadonlyArray<string> =>
+  metadata.parameters.filter((p) => p.private || conventionallySecret.has(p.name)).map((p) => p.name)
+
+const conventionallySecret = new Set(["password", "passwd", "user"])
+
+const ocfVersionAtLeast = (version: string | undefined, major: number, minor: number): boolean => {
+  const match = /^(\d+)\.(\d+)/.exec(version ?? "")
+  if (!match) return false
+  const [actualMajor, actualMinor] = [Number(match[1]), Number(match[2])]
+  return actualMajor > major || (actualMajor === major && actualMinor >= minor)
 }
 
 /** The default timeout of an action from the meta-data, if it declares one. */

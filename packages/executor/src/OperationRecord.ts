@@ -3,6 +3,7 @@
  * camelCase; `toAttributes` gives Pacemaker's attribute names for writing the XML.
  */
 import { Schema } from "effect"
+import { parameterList } from "./Digest.ts"
 
 export const OperationRecord = Schema.Struct({
   /** `<resource>_<operation>_<interval>`, Pacemaker's operation key (also its `id`). */
@@ -27,6 +28,14 @@ export const OperationRecord = Schema.Struct({
   /** Milliseconds the operation waited for its resource and a node slot. */
   queueTime: Schema.Number,
   opDigest: Schema.String,
+  /** Parameters that need a restart when they change; absent when the agent cannot reload. */
+  opForceRestart: Schema.optional(Schema.Array(Schema.String)),
+  /** Digest of the `opForceRestart` parameters (one-shot operations of reloadable agents). */
+  opRestartDigest: Schema.optional(Schema.String),
+  /** Parameters the agent marks private (passwords); absent when it marks none. */
+  opSecureParams: Schema.optional(Schema.Array(Schema.String)),
+  /** Digest of the parameters without the private ones. */
+  opSecureDigest: Schema.optional(Schema.String),
   exitReason: Schema.String,
   onNode: Schema.String
 })
@@ -50,6 +59,14 @@ export const toAttributes = (record: OperationRecord): Record<string, string> =>
   "exec-time": String(record.execTime),
   "queue-time": String(record.queueTime),
   "op-digest": record.opDigest,
+  ...(record.opForceRestart === undefined
+    ? {}
+    : { "op-force-restart": parameterList(record.opForceRestart) }),
+  ...(record.opRestartDigest === undefined ? {} : { "op-restart-digest": record.opRestartDigest }),
+  ...(record.opSecureParams === undefined
+    ? {}
+    : { "op-secure-params": parameterList(record.opSecureParams) }),
+  ...(record.opSecureDigest === undefined ? {} : { "op-secure-digest": record.opSecureDigest }),
   "exit-reason": record.exitReason,
   on_node: record.onNode
 })

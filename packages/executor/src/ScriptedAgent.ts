@@ -38,6 +38,7 @@ export interface ScriptedAgent {
 const metadata = (type: string): AgentMetadata => ({
   name: type,
   version: "1.0",
+  ocfVersion: "1.0",
   shortdesc: `scripted agent ${type}`,
   longdesc: "A scripted test agent with programmable durations and results.",
   parameters: [
@@ -47,6 +48,7 @@ const metadata = (type: string): AgentMetadata => ({
       unique: false,
       uniqueGroup: undefined,
       reloadable: false,
+      private: false,
       deprecated: false,
       type: "string",
       default: undefined,

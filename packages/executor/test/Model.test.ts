@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Option } from "effect"
 import {
@@ -9,8 +9,28 @@ import {
   Lsb,
   Metadata,
   Ocf,
+  OperationRecord,
   ResourceAgent
 } from "../src/index.ts"
+
+const record: OperationRecord.OperationRecord = {
+  id: "A_start_0",
+  operationKey: "A_start_0",
+  operation: "start",
+  resource: "A",
+  agent: "ocf:pacemaker:Dummy",
+  interval: 0,
+  rcCode: 0,
+  opStatus: 0,
+  callId: 1,
+  lastRun: 0,
+  lastRcChange: 0,
+  execTime: 1,
+  queueTime: 0,
+  opDigest: "f2317cad3d54cec5d7d7aa7d0bf35cf8",
+  exitReason: "",
+  onNode: "alpha"
+}
 
 const corpus = new URL("../../../../shared/conformance/pacemaker-scheduler/", import.meta.url)
 
@@ -49,6 +69,98 @@ describe("Digest", () => {
     const recorded = /operation="monitor"[^>]*interval="60000"[^>]*op-digest="([0-9a-f]+)"/.exec(xml)![1]
     expect(Digest.opDigest({}, 60000, 20000)).toBe(recorded)
     expect(Digest.opDigest({}, 0, 20000)).not.toBe(recorded)
+  })
+
+  it("matches the restart and secure digests real Pacemaker recorded across the corpus", () => {
+    const restart = { checked: 0, matched: 0 }
+    const secure = { checked: 0, matched: 0 }
+    for (const file of readdirSync(corpus).filter((f) => f.endsWith(".xml"))) {
+      const xml = readFileSync(new URL(file, corpus), "utf8")
+      const primitives = new Map<string, { params: Record<string, string>; fence: boolean }>()
+      for (const p of xml.matchAll(/<primitive [^>]*?\bid="([^"]+)"[^>]*>([\s\S]*?)<\/primitive>/g)) {
+        if (p[2]!.includes("<rule")) continue
+        const attrs = /<instance_attributes[^>]*>([\s\S]*?)<\/instance_attributes>/.exec(p[2]!)?.[1] ?? ""
+        const params = Object.fromEntries(
+          [...attrs.matchAll(/<nvpair[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])
+        )
+        primitives.set(p[1]!, { params, fence: /class="stonith"/.test(p[0]) })
+      }
+      for (const r of xml.matchAll(/<lrm_resource id="([^"]+)"[^>]*>([\s\S]*?)<\/lrm_resource>/g)) {
+        const primitive = primitives.get(r[1]!)
+        if (!primitive) continue
+        for (const [op] of r[2]!.matchAll(/<lrm_rsc_op [^>]*>/g)) {
+          const attribute = (name: string) => new RegExp(` ${name}="([^"]*)"`).exec(op)?.[1]
+          const names = (list: string) => list.trim().split(/\s+/)
+          const forceRestart = attribute("op-force-restart")
+          const restartRecorded = attribute("op-restart-digest")
+          if (forceRestart !== undefined && restartRecorded) {
+            restart.checked++
+            if (Digest.restartDigest(primitive.params, names(forceRestart)) === restartRecorded)
+              restart.matched++
+          }
+          const secureParams = attribute("op-secure-params")
+          const secureRecorded = attribute("op-secure-digest")
+          if (secureParams !== undefined && secureRecorded) {
+            secure.checked++
+            const computed = Digest.secureDigest(primitive.params, names(secureParams), primitive.fence)
+            if (computed === secureRecorded) secure.matched++
+          }
+        }
+      }
+    }
+    // The rest are scenarios whose configuration was edited after the operation ran: the very
+    // change the digests exist to detect.
+    expect(restart.checked).toBeGreaterThan(2000)
+    expect(restart.matched / restart.checked).toBeGreaterThan(0.99)
+    expect(secure.checked).toBeGreaterThan(900)
+    expect(secure.matched / secure.checked).toBeGreaterThan(0.9)
+  })
+
+  it("lists the parameters that force a restart and the secret ones from the meta-data", () => {
+    const parameter = (name: string, flags: Partial<Metadata.ParameterSpec>): Metadata.ParameterSpec => ({
+      name,
+      required: false,
+      unique: false,
+      uniqueGroup: undefined,
+      reloadable: false,
+      private: false,
+      deprecated: false,
+      type: "string",
+      default: undefined,
+      options: [],
+      shortdesc: "",
+      longdesc: "",
+      ...flags
+    })
+    const action = (name: string): Metadata.ActionSpec => ({
+      name,
+      timeoutMs: undefined,
+      intervalMs: undefined,
+      depth: undefined,
+      role: undefined,
+      startDelayMs: undefined
+    })
+    const agent = (ocfVersion: string, actions: string[]): Metadata.AgentMetadata => ({
+      name: "A",
+      version: "9.9",
+      ocfVersion,
+      shortdesc: "",
+      longdesc: "",
+      parameters: [
+        parameter("state", { unique: true }),
+        parameter("passwd", { reloadable: true }),
+        parameter("token", { reloadable: true, private: true })
+      ],
+      actions: actions.map(action)
+    })
+    expect(Metadata.forceRestartParameters(agent("1.1", ["start", "reload-agent"]))).toEqual(["state"])
+    expect(Metadata.forceRestartParameters(agent("1.0", ["start", "reload"]))).toEqual(["state"])
+    expect(Metadata.forceRestartParameters(agent("1.1", ["start", "reload"]))).toBeUndefined()
+    expect(Metadata.forceRestartParameters(agent("1.0", ["start"]))).toBeUndefined()
+    expect(Metadata.privateParameters(agent("1.1", []))).toEqual(["passwd", "token"])
+    expect(OperationRecord.toAttributes({ ...record, opForceRestart: ["state"] })["op-force-restart"]).toBe(
+      " state "
+    )
   })
 
   it("ignores meta-attributes and the order of parameters, not their values", () => {

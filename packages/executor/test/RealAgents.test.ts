@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Queue, Schedule } from "effect"
 import { ExecStatus, Ocf } from "../src/ExitCode.ts"
-import { AgentRegistry, Executor, Metadata } from "../src/index.ts"
+import { AgentRegistry, Digest, Executor, Metadata } from "../src/index.ts"
 import { live, tempDir, testdata } from "./layers.ts"
 
 const dir = tempDir("real")
@@ -92,6 +92,13 @@ describe("ocf:pacemaker:Dummy and Stateful, the real agents", () => {
       ])
       const history = yield* executor.history
       expect(history.find((r) => r.id === "d1_start_0")).toMatchObject({ onNode: "node1", interval: 0 })
+      // Dummy (OCF 1.1) can reload everything but `state`, and calls `passwd` a secret, as Pacemaker records it
+      const start = history.find((r) => r.id === "d1_start_0")!
+      expect(start.opForceRestart).toEqual(["state"])
+      expect(start.opRestartDigest).toBe(Digest.restartDigest(params, ["state"]))
+      expect(start.opRestartDigest).not.toBe(Digest.restartDigest({ state: "/elsewhere" }, ["state"]))
+      expect(start.opSecureParams).toEqual(["passwd"])
+      expect(start.opSecureDigest).toBe(start.opDigest)
       expect(history.map((r) => r.callId)).toEqual([...history.map((r) => r.callId)].sort((a, b) => a - b))
     }).pipe(Effect.provide(real))
   )
