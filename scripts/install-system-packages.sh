@@ -7,6 +7,8 @@ packages=(
   fence-agents        # fence_* programs
   postgresql          # the database of the seed stack
   iproute2 iputils-ping psmisc util-linux e2fsprogs
+  iptables            # e2e: link faults that keep carrier (drop), like a broken switch
+  tini                # e2e: the reaping init of each namespace node
   kmod                # modprobe: the Filesystem agent refuses to run without it
 )
 missing=()
