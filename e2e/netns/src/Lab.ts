@@ -36,6 +36,11 @@ export interface LabOptions {
   readonly root?: string
   /** Size of the shared ext4 disk in MiB (0: no disk). */
   readonly diskMiB?: number
+  /**
+   * Directories each node gets its own copy of (skeleton and ownership, no files), e.g. a cluster
+   * stack's state and configuration directories; kept under the node's directory across power cycles.
+   */
+  readonly privateDirs?: ReadonlyArray<string>
 }
 
 export interface LabNode {
@@ -46,6 +51,8 @@ export interface LabNode {
   readonly hostLinks: readonly [string, string]
   readonly dir: string
   readonly initPidFile: string
+  /** Where the node's copy of a private directory lives on the host. */
+  readonly privatePath: (path: string) => string
 }
 
 export type LinkFault = "carrier" | "drop"
@@ -229,7 +236,14 @@ const build = (options: LabOptions) =>
       yield* must(["ip", "-n", name, "link", "set", "lo", "up"])
       const addresses = [`${subnets[0]}.${10 + i}`, `${subnets[1]}.${10 + i}`] as const
       const hostLinks = [yield* attach(name, 0, addresses[0]), yield* attach(name, 1, addresses[1])] as const
-      nodes.push({ name, addresses, hostLinks, dir, initPidFile: join(dir, "init.pid") })
+      nodes.push({
+        name,
+        addresses,
+        hostLinks,
+        dir,
+        initPidFile: join(dir, "init.pid"),
+        privatePath: (path) => join(dir, "private", path)
+      })
     }
     const client = `${prefix}c`
     const clientAddress = `${subnets[0]}.50`
@@ -256,7 +270,7 @@ const build = (options: LabOptions) =>
     const powerOn = (name: string) =>
       Effect.gen(function* () {
         const n = node(name)
-        yield* must([bootScript, n.dir, n.name])
+        yield* must([bootScript, n.dir, n.name, ...(options.privateDirs ?? [])])
         for (const link of n.hostLinks) yield* must(["ip", "link", "set", link, "up"])
       })
     const powerOff = (name: string) =>

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Lab from "../src/Lab.ts"
+import * as PowerSwitch from "../src/PowerSwitch.ts"
 
 const prefix = `hl${process.pid % 10000}`
 
@@ -77,6 +78,45 @@ describe("namespace lab", () => {
       expect(yield* lab.addressHeldBy(lab.floatingIp)).toEqual([])
       expect(yield* ping(lab, b!.name, a!.addresses[1])).toBe(true)
       expect((yield* lab.exec(a!.name, ["pgrep", "-x", "sleep"])).stdout.trim().split("\n")).toHaveLength(1)
+    })
+  )
+
+  it.scopedLive("fence_lab powers nodes off and on through the power switch, from inside a node", () =>
+    Effect.gen(function* () {
+      const lab = yield* Lab.make({ prefix, nodes: 2, privateDirs: ["/var/lib/postgresql"] })
+      const [a, b] = lab.nodes
+      const booted: Array<string> = []
+      const power = yield* PowerSwitch.serve(lab, `${lab.root}/power.sock`, (node) =>
+        Effect.sync(() => booted.push(node))
+      )
+      const fence = (action: string, plug: string) =>
+        lab.exec(b!.name, [
+          "sh",
+          "-c",
+          `printf 'action=${action}\nplug=${plug}\nsocket=${power.path}\n' | fence_lab`
+        ])
+      // both links cut: the power switch is still reachable, like a management network
+      yield* lab.cutLink(b!.name, 0)
+      yield* lab.cutLink(b!.name, 1, "drop")
+      expect((yield* fence("list", "")).stdout).toBe(`${a!.name},\n${b!.name},\n`)
+      expect((yield* fence("status", a!.name)).code).toBe(0)
+      expect((yield* fence("off", a!.name)).code).toBe(0)
+      expect(lab.isOn(a!.name)).toBe(false)
+      expect((yield* fence("status", a!.name)).code).toBe(2)
+      expect((yield* fence("off", "nosuchnode")).code).toBe(1)
+      expect((yield* fence("on", a!.name)).code).toBe(0)
+      expect(lab.isOn(a!.name)).toBe(true)
+      expect(booted).toEqual([a!.name])
+      expect((yield* power.history).map((e) => `${e.action} ${e.node}`)).toEqual([
+        `off ${a!.name}`,
+        `on ${a!.name}`
+      ])
+      // a private directory: same skeleton and owner as the host's, separate contents per node
+      yield* lab.exec(a!.name, ["touch", "/var/lib/postgresql/mine"])
+      expect((yield* lab.exec(b!.name, ["ls", "/var/lib/postgresql"])).stdout).not.toContain("mine")
+      expect((yield* lab.exec(a!.name, ["stat", "-c", "%U", "/var/lib/postgresql"])).stdout.trim()).toBe(
+        "postgres"
+      )
     })
   )
 
