@@ -3,7 +3,9 @@ import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Queue, Schedule } from "effect"
 import { ExecStatus, Ocf } from "../src/ExitCode.ts"
+import * as ForkServer from "../src/ForkServer.ts"
 import { AgentRegistry, Digest, Executor, Metadata } from "../src/index.ts"
+import * as NodeProcessRunner from "../src/NodeProcessRunner.ts"
 import { live, tempDir, testdata } from "./layers.ts"
 
 const dir = tempDir("real")
@@ -14,7 +16,7 @@ const stateful = { class: "ocf", provider: "pacemaker", type: "Stateful" } as co
 const hatest = (type: string) => ({ class: "ocf", provider: "hatest", type }) as const
 
 const real = live({ resourceTmpDir: dir })
-const fromTestdata = live({ ocfRoot: `${testdata}ocf`, lsbRoot: `${testdata}init.d`, killGraceMs: 300 })
+const testdataSettings = { ocfRoot: `${testdata}ocf`, lsbRoot: `${testdata}init.d`, killGraceMs: 300 }
 
 /** Whether a process is gone (or a zombie nobody reaps: it no longer runs). */
 const gone = (pid: number) => {
@@ -163,7 +165,13 @@ describe("ocf:pacemaker:Dummy and Stateful, the real agents", () => {
   )
 })
 
-describe("agents from testdata", () => {
+// Both live runners must behave the same: forking from the daemon, and from the fork server.
+describe.each([
+  ["node:child_process", NodeProcessRunner.layer],
+  ["fork server", ForkServer.layer]
+])("agents from testdata (%s)", (_runner, runner) => {
+  const fromTestdata = live(testdataSettings, runner)
+
   it.live("passes parameters and meta-attributes only through the environment, never a shell", () =>
     Effect.gen(function* () {
       const registry = yield* AgentRegistry.AgentRegistry

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeFileSystem } from "@effect/platform-node"
 import { Layer } from "effect"
-import { AgentRegistry, Executor, ExecutorSettings } from "../src/index.ts"
+import { AgentRegistry, Executor, ExecutorSettings, type ProcessRunner } from "../src/index.ts"
 import * as NodeProcessRunner from "../src/NodeProcessRunner.ts"
 
 export const testdata = new URL("../testdata/", import.meta.url).pathname
@@ -14,10 +14,13 @@ export const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `ha
 export const isRoot = process.getuid?.() === 0
 
 /** Registry and executor over real processes with the given settings. */
-export const live = (settings: Partial<ExecutorSettings.ExecutorSettings>) => {
+export const live = (
+  settings: Partial<ExecutorSettings.ExecutorSettings>,
+  runner: Layer.Layer<ProcessRunner.ProcessRunner> = NodeProcessRunner.layer
+) => {
   const base = Layer.mergeAll(
     ExecutorSettings.layer({ nodeName: "node1", killGraceMs: 1000, ...settings }),
-    NodeProcessRunner.layer,
+    runner,
     NodeFileSystem.layer
   )
   const registry = AgentRegistry.layer().pipe(Layer.provideMerge(base))
