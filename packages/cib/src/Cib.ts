@@ -125,7 +125,12 @@ export interface Rule {
   readonly role?: string
   readonly expressions: ReadonlyArray<RuleExpression>
 }
-export type RuleExpression = AttributeExpression | DateExpression | ResourceExpression | OperationExpression | Rule
+export type RuleExpression =
+  | AttributeExpression
+  | DateExpression
+  | ResourceExpression
+  | OperationExpression
+  | Rule
 
 export const Rule: Schema.Schema<Rule> = Schema.TaggedStruct("Rule", {
   id: opt(Str),
@@ -331,6 +336,7 @@ export const Order = Schema.TaggedStruct("Order", {
   score: opt(Score),
   symmetrical: opt(Str),
   first: opt(Str),
+  // biome-ignore lint/suspicious/noThenProperty: Pacemaker's rsc_order attribute; model objects are never awaited
   then: opt(Str),
   firstAction: opt(Str),
   thenAction: opt(Str),

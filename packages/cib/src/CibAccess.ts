@@ -5,7 +5,7 @@
  * writer group (`CibStoreSettings.writerGroup`, a gid), primary or supplementary. Without a writer
  * group only root may write. Reads are not restricted here.
  */
-import { Either, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 
 /** The credentials of a local caller, as the kernel reports them. */
 export const Caller = Schema.Struct({
@@ -44,6 +44,21 @@ export const checkWrite = (caller: Caller, policy: WritePolicy): Either.Either<C
     ? Either.right(caller)
     : Either.left(
         new WriteDenied(
-          policy.writerGroup === undefined ? { uid: caller.uid } : { uid: caller.uid, writerGroup: policy.writerGroup }
+          policy.writerGroup === undefined
+            ? { uid: caller.uid }
+            : { uid: caller.uid, writerGroup: policy.writerGroup }
         )
       )
+
+/**
+ * `write` (e.g. `CibReplica`'s or `CibStore`'s `update`) on behalf of `caller`: refused with
+ * {@link WriteDenied} before anything is sent or written when the caller may not write.
+ */
+export const guard =
+  <Args extends ReadonlyArray<unknown>, A, E, R>(
+    write: (...args: Args) => Effect.Effect<A, E, R>,
+    caller: Caller,
+    policy: WritePolicy
+  ) =>
+  (...args: Args): Effect.Effect<A, E | WriteDenied, R> =>
+    Effect.flatMap(checkWrite(caller, policy), () => write(...args))

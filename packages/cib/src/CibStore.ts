@@ -1,31 +1,45 @@
 /**
- * The live CIB: the current CIB in memory, every change validated, versioned, written to disk
- * (see `Persistence.ts`) and published, one at a time.
+ * One node's live CIB: the current CIB in memory, every change validated, versioned, published,
+ * and written to disk (see `Persistence.ts`).
  *
  * - {@link CibStoreService.query}: the current CIB.
- * - {@link CibStoreService.update}: a patch (a `Diff` made against the current version) or a
- *   function of the CIB, optionally only if the CIB is still at an expected version. The store
- *   numbers the result: a change to the configuration bumps `epoch` and resets `num_updates`; a
- *   change elsewhere (status, `<cib>` attributes) bumps `num_updates`, as Pacemaker does. An update
- *   that changes nothing commits nothing.
+ * - {@link CibStoreService.update}: a patch (a `Diff` made against the current version, or an
+ *   older one with `rebase`) or a function of the CIB, optionally only if the CIB is still at an
+ *   expected version. The store numbers the result: a change to the configuration bumps `epoch`
+ *   and resets `num_updates`; a change elsewhere (status, `<cib>` attributes) bumps `num_updates`,
+ *   as Pacemaker does. An update that changes nothing commits nothing.
  * - {@link CibStoreService.changes}: a stream of committed changes, in commit order.
  *
  * Every candidate is checked (schema, duplicate ids, references to unknown ids) before anything
- * is written; a refused update changes nothing in memory or on disk.
+ * changes; a refused update changes nothing in memory or on disk. Commits are serialized in
+ * memory and written behind them: a write takes the newest version, so commits made while one is
+ * in progress share the next (group commit); `update` waits for the write of its version unless
+ * `durable: false`. If a write fails, the commit stays in memory and the error is returned; the
+ * next write retries.
  *
- * Replication plugs in around this service: the coordinator (DC) sequences updates through its
- * own `update` and broadcasts the committed diffs; the other nodes install them with
- * {@link CibStoreService.apply}, which keeps the DC's version numbers, and a node that joins or
- * loses a partition merge takes a whole copy with {@link CibStoreService.replace} (see
- * `Reconcile.ts` for which copy wins).
+ * Replication (`CibReplica.ts`) drives this service: the DC runs updates with `rebase`, the other
+ * nodes install the DC's diffs with {@link CibStoreService.apply}, which keeps its version numbers,
+ * and a sync installs the agreed copy with {@link CibStoreService.replace} (see `Reconcile.ts`).
  */
-import { Context, Effect, Either, Layer, Option, PubSub, type Queue, Ref, Schema, type Scope, Stream } from "effect"
+import {
+  Context,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  PubSub,
+  type Queue,
+  Ref,
+  Schema,
+  type Scope,
+  Stream
+} from "effect"
 import * as Cib from "./Cib.ts"
 import { CibStoreSettings, defaults as defaultSettings } from "./CibStoreSettings.ts"
 import * as Diff from "./Diff.ts"
 import { validate } from "./internal/store/validate.ts"
 import * as Persistence from "./Persistence.ts"
-import { makeMemory, Storage, type StorageError, type StorageService } from "./Storage.ts"
+import { makeMemory, Storage, StorageError, type StorageService } from "./Storage.ts"
 import * as Version from "./Version.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -51,7 +65,18 @@ export class InvalidUpdate extends Schema.TaggedError<InvalidUpdate>()("InvalidU
   }
 }
 
-export type UpdateError = VersionConflict | InvalidUpdate | StorageError
+/** A patch made against an older version no longer fits the current CIB (see `UpdateOptions.rebase`). */
+export class UpdateConflict extends Schema.TaggedError<UpdateConflict>()("UpdateConflict", {
+  made: Cib.Version,
+  actual: Cib.Version,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `the update was made at version ${Version.format(this.made)} and no longer fits the CIB at ${Version.format(this.actual)}: ${this.reason}`
+  }
+}
+
+export type UpdateError = VersionConflict | InvalidUpdate | UpdateConflict | StorageError
 
 // ---------------------------------------------------------------------------------------------
 // The service
@@ -66,9 +91,24 @@ export interface Committed {
 /** A patch made against the current CIB (its `from` is the expected version), or a function of the CIB. */
 export type Update = Diff.Diff | ((cib: Cib.Cib) => Cib.Cib)
 
-export interface UpdateOptions {
+export interface WriteOptions {
+  /**
+   * Wait until the committed version is on disk (default true). With false the call returns once
+   * the change is committed in memory and published; {@link CibStoreService.flush} writes it.
+   */
+  readonly durable?: boolean
+}
+
+export interface UpdateOptions extends WriteOptions {
   /** Refuse with {@link VersionConflict} unless the CIB is at this version. */
   readonly expectedVersion?: Cib.Version
+  /**
+   * For a patch made against an older version: apply its changes to the current CIB as long as
+   * each still fits (the values it changes or removes are still the ones it saw, the elements it
+   * adds are still absent); otherwise refuse with {@link UpdateConflict}. Default false: a patch
+   * must start at the current version.
+   */
+  readonly rebase?: boolean
 }
 
 export interface CibStoreService {
@@ -83,9 +123,18 @@ export interface CibStoreService {
    * Installs a change committed elsewhere (replication): the diff must start at the current
    * version and end at a newer one, whose number is kept.
    */
-  readonly apply: (diff: Diff.Diff) => Effect.Effect<Committed, UpdateError>
-  /** Replaces the CIB by a newer copy (a node joining, or the winner after a partition heals). */
-  readonly replace: (cib: Cib.Cib) => Effect.Effect<Committed, UpdateError>
+  readonly apply: (diff: Diff.Diff, options?: WriteOptions) => Effect.Effect<Committed, UpdateError>
+  /**
+   * Replaces the CIB by the copy the cluster agreed on (a node joining, or the merge after a
+   * partition heals): refused when older than the current CIB; a copy at the same version with
+   * other content replaces it (the cluster's tie-break chose it, see `Reconcile.ts`).
+   */
+  readonly replace: (cib: Cib.Cib, options?: WriteOptions) => Effect.Effect<Committed, UpdateError>
+  /**
+   * Writes the current version if it is not on disk yet, and waits until it is. Commits made while
+   * a write is in progress are written together by the next one (group commit).
+   */
+  readonly flush: Effect.Effect<void, StorageError>
   /** What was loaded at start-up and which damaged files were passed over. */
   readonly startup: Persistence.LoadReport
 }
@@ -99,7 +148,7 @@ const checked = (candidate: unknown): Either.Either<Cib.Cib, InvalidUpdate> =>
 
 /**
  * The store over `storage`: loads the newest valid version (or starts from `initial` when the
- * directory holds none) and writes every commit through {@link Persistence.open}.
+ * directory holds none) and writes commits through {@link Persistence.open}.
  */
 export const make = (
   storage: StorageService,
@@ -117,40 +166,72 @@ export const make = (
     const start = yield* checked(Option.getOrElse(disk.cib, () => options.initial ?? Cib.empty))
     const current = yield* Ref.make(start)
     const lock = yield* Effect.makeSemaphore(1)
+    const flushLock = yield* Effect.makeSemaphore(1)
     const published = yield* PubSub.unbounded<Committed>()
+    // the CIB object last written (identity: CIBs are immutable)
+    let onDisk: Cib.Cib | undefined = Option.isSome(disk.cib) ? start : undefined
 
-    const commit = (before: Cib.Cib, next: Cib.Cib, diff: Diff.Diff) =>
+    const flush: Effect.Effect<void, StorageError> = flushLock.withPermits(1)(
       Effect.gen(function* () {
+        const cib = yield* Ref.get(current)
+        if (cib === onDisk) return
         const bytes = yield* Either.mapLeft(
-          Persistence.encode(next),
-          (p) => new InvalidUpdate({ path: p.path, reason: p.reason })
+          Persistence.encode(cib),
+          (p) =>
+            new StorageError({
+              operation: "encode",
+              file: Persistence.CURRENT,
+              reason: `${p.path === "" ? "" : `${p.path}: `}${p.reason}`
+            })
         )
         yield* disk.save(bytes)
+        onDisk = cib
+      })
+    )
+
+    /** Makes `next` current and publishes it; the caller holds `lock`. */
+    const commit = (before: Cib.Cib, next: Cib.Cib, diff: Diff.Diff) =>
+      Effect.gen(function* () {
         yield* Ref.set(current, next)
         const committed: Committed = { before: before.version, after: next.version, diff }
         yield* PubSub.publish(published, committed)
         return committed
       })
 
+    const durably = <E>(options: WriteOptions, run: Effect.Effect<Committed, E>) =>
+      Effect.tap(lock.withPermits(1)(run), (committed) =>
+        options.durable === false || Version.equals(committed.before, committed.after) ? Effect.void : flush
+      )
+
     const update = (change: Update, updateOptions: UpdateOptions = {}) =>
-      lock.withPermits(1)(
+      durably(
+        updateOptions,
         Effect.gen(function* () {
           const before = yield* Ref.get(current)
-          const expected = updateOptions.expectedVersion ?? (isFunction(change) ? undefined : change.from)
+          const expected =
+            updateOptions.expectedVersion ??
+            (isFunction(change) || updateOptions.rebase ? undefined : change.from)
           if (expected !== undefined && !Version.equals(expected, before.version))
             return yield* new VersionConflict({ expected, actual: before.version })
-          const candidate = isFunction(change) ? change(before) : yield* patched(before, change)
+          const candidate = isFunction(change)
+            ? change(before)
+            : updateOptions.rebase && !Version.equals(change.from, before.version)
+              ? yield* rebased(before, change)
+              : yield* patched(before, change)
           const valid = yield* checked({ ...candidate, version: before.version })
           const changes = Diff.diff(before, valid)
           if (Diff.isEmpty(changes)) return { before: before.version, after: before.version, diff: changes }
           const configurationChanged = changes.changes.some((c) => c.path[0] === "configuration")
-          const version = configurationChanged ? Version.bumpEpoch(before.version) : Version.bumpNumUpdates(before.version)
+          const version = configurationChanged
+            ? Version.bumpEpoch(before.version)
+            : Version.bumpNumUpdates(before.version)
           return yield* commit(before, { ...valid, version }, { ...changes, to: version })
         })
       )
 
-    const apply = (diff: Diff.Diff) =>
-      lock.withPermits(1)(
+    const apply = (diff: Diff.Diff, writeOptions: WriteOptions = {}) =>
+      durably(
+        writeOptions,
         Effect.gen(function* () {
           const before = yield* Ref.get(current)
           if (!Version.equals(diff.from, before.version))
@@ -166,17 +247,21 @@ export const make = (
         })
       )
 
-    const replace = (cib: Cib.Cib) =>
-      lock.withPermits(1)(
+    const replace = (cib: Cib.Cib, writeOptions: WriteOptions = {}) =>
+      durably(
+        writeOptions,
         Effect.gen(function* () {
           const before = yield* Ref.get(current)
-          if (Version.compare(cib.version, before.version) <= 0)
+          if (Version.compare(cib.version, before.version) < 0)
             return yield* new InvalidUpdate({
               path: "version",
-              reason: `a replacement must be newer than ${Version.format(before.version)}, it is ${Version.format(cib.version)}`
+              reason: `a replacement must not be older than ${Version.format(before.version)}, it is ${Version.format(cib.version)}`
             })
           const valid = yield* checked(cib)
-          return yield* commit(before, valid, Diff.diff(before, valid))
+          const changes = Diff.diff(before, valid)
+          if (Diff.isEmpty(changes) && Version.equals(before.version, valid.version))
+            return { before: before.version, after: before.version, diff: changes }
+          return yield* commit(before, valid, changes)
         })
       )
 
@@ -187,6 +272,7 @@ export const make = (
       subscribe: PubSub.subscribe(published),
       apply,
       replace,
+      flush,
       startup: disk.report
     }
   })
@@ -200,13 +286,33 @@ const patched = (base: Cib.Cib, diff: Diff.Diff): Effect.Effect<Cib.Cib, Version
           return Effect.fail(new VersionConflict({ expected: e.expected, actual: e.actual }))
         case "ContentMismatchError":
           return Effect.fail(
-            new InvalidUpdate({ path: "", reason: "the patch was made against other content at this version" })
+            new InvalidUpdate({
+              path: "",
+              reason: "the patch was made against other content at this version"
+            })
           )
         case "PatchConflictError":
           return Effect.fail(new InvalidUpdate({ path: e.path, reason: e.reason }))
       }
     }
   })
+
+/** `diff`'s changes applied to `base`, a newer CIB than the one the diff was made against. */
+const rebased = (base: Cib.Cib, diff: Diff.Diff): Effect.Effect<Cib.Cib, UpdateConflict> =>
+  Either.match(
+    Diff.patch(base, { ...diff, from: base.version, to: base.version, baseDigest: Version.digest(base) }),
+    {
+      onRight: Effect.succeed,
+      onLeft: (e) =>
+        Effect.fail(
+          new UpdateConflict({
+            made: diff.from,
+            actual: base.version,
+            reason: e._tag === "PatchConflictError" ? `${e.path}: ${e.reason}` : e.message
+          })
+        )
+    }
+  )
 
 /** The store persisting through the {@link Storage} service, configured by {@link CibStoreSettings}. */
 export const layer: Layer.Layer<

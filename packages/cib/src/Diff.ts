@@ -5,7 +5,9 @@
  * digest of the base, and a list of {@link Change}s addressed by paths through the model. Arrays
  * whose elements carry ids (resources at any depth, constraints, nodes, rules, node_states, lrm
  * resources and ops, …) are diffed by id, nvpairs by name within their set; other arrays and
- * scalars are replaced whole. `patch(a, diff(a, b))` gives `b` exactly, array order included.
+ * scalars are replaced whole. `patch(a, diff(a, b))` gives `b` exactly: equal content, array
+ * order and the attribute order of `extra` maps included (the order of a struct's fields carries
+ * no meaning and is not recorded).
  *
  * {@link render} turns a diff into lines for people:
  * `+ resource vip (ocf:heartbeat:IPaddr2)`, `~ resource db: param pgdata "/a" → "/b"`,
@@ -33,6 +35,7 @@ export const Add = Schema.TaggedStruct("Add", {
 /** Remove the element with `key` (whose current value is `value`) from the keyed array at `path`. */
 export const Remove = Schema.TaggedStruct("Remove", { path: Path, key: Schema.String, value: Schema.Unknown })
 /** Replace the value at `path`; an absent `from` / `to` means the field is absent. */
+// biome-ignore lint/suspicious/noShadowRestrictedNames: named after its tag; this module says globalThis.Set for the collection
 export const Set = Schema.TaggedStruct("Set", {
   path: Path,
   from: Schema.optionalWith(Schema.Unknown, { exact: true }),
@@ -40,7 +43,7 @@ export const Set = Schema.TaggedStruct("Set", {
 })
 /** Put the kept elements of the keyed array at `path` in the order of `keys` (which may name elements added later). */
 export const Reorder = Schema.TaggedStruct("Reorder", { path: Path, keys: Schema.Array(Schema.String) })
-/** Put the fields of the object at `path` in the order of `keys` (attribute order of `extra` maps). */
+/** Put the fields of the `extra` map at `path` in the order of `keys` (the order its XML attributes are written in). */
 export const Rekey = Schema.TaggedStruct("Rekey", { path: Path, keys: Schema.Array(Schema.String) })
 
 export const Change = Schema.Union(Add, Remove, Set, Reorder, Rekey)
@@ -120,15 +123,26 @@ const keysOf = (field: PathSegment | undefined, array: ReadonlyArray<unknown>): 
 const sameEntity = (a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>) =>
   a._tag === b._tag && a.id === b.id
 
+/**
+ * Field order means nothing in the model's structs, but an `extra` map's order is the order its
+ * attributes are written back to XML.
+ */
+const ORDERED_FIELD = "extra"
+const orderMatters = (path: ReadonlyArray<PathSegment>) => path[path.length - 1] === ORDERED_FIELD
+
 const diffValue = (a: unknown, b: unknown, path: Array<PathSegment>, out: Array<Change>): void => {
-  if (deepEqual(a, b)) return
+  if (deepEqual(a, b, ORDERED_FIELD, orderMatters(path))) return
   if (Array.isArray(a) && Array.isArray(b)) {
     const field = path[path.length - 1]
     const aKeys = keysOf(field, a)
     const bKeys = keysOf(field, b)
-    if (aKeys !== undefined && bKeys !== undefined) return diffKeyed(a, aKeys, b, bKeys, path, out)
+    if (aKeys !== undefined && bKeys !== undefined) {
+      diffKeyed(a, aKeys, b, bKeys, path, out)
+      return
+    }
   } else if (isRecord(a) && isRecord(b) && sameEntity(a, b)) {
-    return diffRecord(a, b, path, out)
+    diffRecord(a, b, path, out)
+    return
   }
   out.push({ _tag: "Set", path: [...path], from: a, to: b })
 }
@@ -150,15 +164,26 @@ const diffRecord = (
     }
     const prev = a[k]
     // a clone's child is addressed by its id too, so renderings can name it
-    if (k === "child" && isRecord(prev) && isRecord(next) && sameEntity(prev, next) && typeof next.id === "string") {
+    if (
+      k === "child" &&
+      isRecord(prev) &&
+      isRecord(next) &&
+      sameEntity(prev, next) &&
+      typeof next.id === "string"
+    ) {
       diffValue(prev, next, [...path, k, { key: next.id }], out)
     } else {
       diffValue(prev, next, [...path, k], out)
     }
   }
+  if (!orderMatters(path)) return
   const bOrder = Object.keys(b)
-  const naturalOrder = [...Object.keys(a).filter((k) => Object.hasOwn(b, k)), ...bOrder.filter((k) => !Object.hasOwn(a, k))]
-  if (!naturalOrder.every((k, i) => k === bOrder[i])) out.push({ _tag: "Rekey", path: [...path], keys: bOrder })
+  const naturalOrder = [
+    ...Object.keys(a).filter((k) => Object.hasOwn(b, k)),
+    ...bOrder.filter((k) => !Object.hasOwn(a, k))
+  ]
+  if (!naturalOrder.every((k, i) => k === bOrder[i]))
+    out.push({ _tag: "Rekey", path: [...path], keys: bOrder })
 }
 
 const diffKeyed = (
@@ -185,12 +210,13 @@ const diffKeyed = (
   })
 }
 
+/** The CIB with its version blanked in place: versions travel in the diff's `from` and `to`. */
+const withoutVersion = (cib: Cib): Record<string, unknown> => ({ ...cib, version: null })
+
 /** The changes that turn `a` into `b`, with `a`'s version and digest to check the base on patch. */
 export const diff = (a: Cib, b: Cib): Diff => {
-  const { version: _av, ...aContent } = a
-  const { version: _bv, ...bContent } = b
   const changes: Array<Change> = []
-  diffValue(aContent, bContent, [], changes)
+  diffValue(withoutVersion(a), withoutVersion(b), [], changes)
   return { from: a.version, to: b.version, baseDigest: Versions.digest(a), changes }
 }
 
@@ -254,7 +280,8 @@ const applyChange = (root: unknown, change: Change): unknown => {
         const hasFrom = Object.hasOwn(change, "from")
         if (present !== hasFrom)
           throw new Conflict(change.path, hasFrom ? "value is missing" : "value is already there")
-        if (hasFrom && !deepEqual(old, change.from)) throw new Conflict(change.path, "value differs from the base")
+        if (hasFrom && !deepEqual(old, change.from))
+          throw new Conflict(change.path, "value differs from the base")
         return change.to
       })
     case "Remove":
@@ -308,11 +335,12 @@ export const patch = (base: Cib, d: Diff): Either.Either<Cib, PatchError> => {
   if (actualDigest !== d.baseDigest)
     return Either.left(new ContentMismatchError({ expectedDigest: d.baseDigest, actualDigest }))
   try {
-    let content: unknown = base
+    let content: unknown = withoutVersion(base)
     for (const change of d.changes) content = applyChange(content, change)
     return Either.right({ ...(content as Cib), version: d.to })
   } catch (e) {
-    if (e instanceof Conflict) return Either.left(new PatchConflictError({ path: formatPath(e.path), reason: e.reason }))
+    if (e instanceof Conflict)
+      return Either.left(new PatchConflictError({ path: formatPath(e.path), reason: e.reason }))
     throw e
   }
 }
@@ -324,7 +352,8 @@ const show = (value: unknown): string => {
   if (value === undefined) return "(none)"
   if (typeof value === "string") return JSON.stringify(value)
   if (typeof value === "number" || typeof value === "boolean") return String(value)
-  if (Array.isArray(value)) return value.every((v) => typeof v === "string") ? `[${value.join(", ")}]` : `[${value.length} items]`
+  if (Array.isArray(value))
+    return value.every((v) => typeof v === "string") ? `[${value.join(", ")}]` : `[${value.length} items]`
   return "{…}"
 }
 
@@ -337,15 +366,23 @@ const describe = (value: unknown): string | undefined => {
   switch (value._tag) {
     case "Primitive":
     case "Template":
-      return typeof value.template === "string" && value.type === undefined ? `from template ${value.template}` : agentOf(value)
+      return typeof value.template === "string" && value.type === undefined
+        ? `from template ${value.template}`
+        : agentOf(value)
     case "Group":
       return `group of ${(value.members as ReadonlyArray<{ id: string }>).map((m) => m.id).join(", ")}`
     case "Clone": {
       const child = value.child as { id: string }
       const promotable =
         value.legacyMaster === true ||
-        (value.metaAttributes as ReadonlyArray<{ nvpairs: ReadonlyArray<{ name?: string; value?: string }> }>).some((s) =>
-          s.nvpairs.some((p) => p.name === "promotable" && ["true", "yes", "on", "y", "1"].includes((p.value ?? "").toLowerCase()))
+        (
+          value.metaAttributes as ReadonlyArray<{ nvpairs: ReadonlyArray<{ name?: string; value?: string }> }>
+        ).some((s) =>
+          s.nvpairs.some(
+            (p) =>
+              p.name === "promotable" &&
+              ["true", "yes", "on", "y", "1"].includes((p.value ?? "").toLowerCase())
+          )
         )
       return `${promotable ? "promotable clone" : "clone"} of ${child.id}`
     }
@@ -392,23 +429,42 @@ const locate = (path: Path): { entity: string; inside: Path } | undefined => {
         return { entity: `${field === "resources" ? "resource" : "template"} ${name}`, inside: path.slice(i) }
       }
       case "constraints":
-        return id === undefined ? { entity: "constraints", inside: path.slice(2) } : { entity: `constraint ${id}`, inside: path.slice(3) }
+        return id === undefined
+          ? { entity: "constraints", inside: path.slice(2) }
+          : { entity: `constraint ${id}`, inside: path.slice(3) }
       case "nodes":
-        return id === undefined ? { entity: "nodes", inside: path.slice(2) } : { entity: `node ${id}`, inside: path.slice(3) }
+        return id === undefined
+          ? { entity: "nodes", inside: path.slice(2) }
+          : { entity: `node ${id}`, inside: path.slice(3) }
       case "clusterProperties":
       case "rscDefaults":
       case "opDefaults": {
-        const label = field === "clusterProperties" ? "property" : field === "rscDefaults" ? "resource default" : "operation default"
+        const label =
+          field === "clusterProperties"
+            ? "property"
+            : field === "rscDefaults"
+              ? "resource default"
+              : "operation default"
         const name = key(4)
-        if (id !== undefined && path[3] === "nvpairs" && name !== undefined) return { entity: `${label} ${name}`, inside: path.slice(5) }
-        return { entity: id === undefined ? `${label} sets` : `${label} set ${id}`, inside: path.slice(id === undefined ? 2 : 3) }
+        if (id !== undefined && path[3] === "nvpairs" && name !== undefined)
+          return { entity: `${label} ${name}`, inside: path.slice(5) }
+        return {
+          entity: id === undefined ? `${label} sets` : `${label} set ${id}`,
+          inside: path.slice(id === undefined ? 2 : 3)
+        }
       }
       case "fencingTopology":
-        return id === undefined ? { entity: "fencing topology", inside: path.slice(2) } : { entity: `fencing level ${id}`, inside: path.slice(3) }
+        return id === undefined
+          ? { entity: "fencing topology", inside: path.slice(2) }
+          : { entity: `fencing level ${id}`, inside: path.slice(3) }
       case "tags":
-        return id === undefined ? { entity: "tags", inside: path.slice(2) } : { entity: `tag ${id}`, inside: path.slice(3) }
+        return id === undefined
+          ? { entity: "tags", inside: path.slice(2) }
+          : { entity: `tag ${id}`, inside: path.slice(3) }
       case "alerts":
-        return id === undefined ? { entity: "alerts", inside: path.slice(2) } : { entity: `alert ${id}`, inside: path.slice(3) }
+        return id === undefined
+          ? { entity: "alerts", inside: path.slice(2) }
+          : { entity: `alert ${id}`, inside: path.slice(3) }
       default:
         return { entity: typeof field === "string" ? field : "configuration", inside: path.slice(2) }
     }
@@ -416,7 +472,8 @@ const locate = (path: Path): { entity: string; inside: Path } | undefined => {
   if (section === "status") {
     const id = key(2)
     if (field === "nodes" && id !== undefined) return { entity: `node_state ${id}`, inside: path.slice(3) }
-    if (field === "tickets" && id !== undefined) return { entity: `ticket_state ${id}`, inside: path.slice(3) }
+    if (field === "tickets" && id !== undefined)
+      return { entity: `ticket_state ${id}`, inside: path.slice(3) }
     return { entity: `status ${typeof field === "string" ? field : ""}`.trim(), inside: path.slice(2) }
   }
   return undefined
@@ -429,7 +486,13 @@ const detail = (inside: Path): string => {
     const s = inside[i] as PathSegment
     const next = inside[i + 1]
     const afterNext = inside[i + 3]
-    if (typeof s === "string" && s in NVSET_LABELS && inside[i + 2] === "nvpairs" && afterNext !== undefined && typeof afterNext !== "string") {
+    if (
+      typeof s === "string" &&
+      s in NVSET_LABELS &&
+      inside[i + 2] === "nvpairs" &&
+      afterNext !== undefined &&
+      typeof afterNext !== "string"
+    ) {
       words.push(`${NVSET_LABELS[s]} ${afterNext.key}`)
       i += 3
       if (inside[i + 1] === "value") i++
@@ -440,10 +503,20 @@ const detail = (inside: Path): string => {
       words.push(`attribute ${next.key}`)
       i++
       if (inside[i + 1] === "value") i++
-    } else if (s === "operations" && inside[i + 1] === "ops" && inside[i + 2] !== undefined && typeof inside[i + 2] !== "string") {
+    } else if (
+      s === "operations" &&
+      inside[i + 1] === "ops" &&
+      inside[i + 2] !== undefined &&
+      typeof inside[i + 2] !== "string"
+    ) {
       words.push(`op ${(inside[i + 2] as { key: string }).key}`)
       i += 2
-    } else if (s === "lrm" && inside[i + 1] === "resources" && inside[i + 2] !== undefined && typeof inside[i + 2] !== "string") {
+    } else if (
+      s === "lrm" &&
+      inside[i + 1] === "resources" &&
+      inside[i + 2] !== undefined &&
+      typeof inside[i + 2] !== "string"
+    ) {
       words.push(`history ${(inside[i + 2] as { key: string }).key}`)
       i += 2
     } else if (typeof s === "string" && s in NVSET_LABELS && next !== undefined && typeof next !== "string") {
@@ -464,7 +537,8 @@ const renderChange = (change: Change): string => {
   const entity = where?.entity ?? (change.path.length === 0 ? "cib" : `cib ${detail(change.path)}`)
   const inside = where === undefined ? [] : where.inside
   const inner = detail(inside)
-  const prefix = (sign: string, text: string) => (inner === "" ? `${sign} ${text}` : `~ ${entity}: ${sign} ${text}`)
+  const prefix = (sign: string, text: string) =>
+    inner === "" ? `${sign} ${text}` : `~ ${entity}: ${sign} ${text}`
   switch (change._tag) {
     case "Add": {
       const target = locate([...change.path, { key: change.key }])
@@ -482,7 +556,10 @@ const renderChange = (change: Change): string => {
     }
     case "Set": {
       const text = `${show(change.from)} → ${show(change.to)}`
-      if (inner === "") return Object.hasOwn(change, "from") && Object.hasOwn(change, "to") ? `~ ${entity}: ${text}` : `${Object.hasOwn(change, "to") ? "+" : "-"} ${entity}${Object.hasOwn(change, "to") ? valueSuffix(change.to) : ""}`
+      if (inner === "")
+        return Object.hasOwn(change, "from") && Object.hasOwn(change, "to")
+          ? `~ ${entity}: ${text}`
+          : `${Object.hasOwn(change, "to") ? "+" : "-"} ${entity}${Object.hasOwn(change, "to") ? valueSuffix(change.to) : ""}`
       return `~ ${entity}: ${inner} ${text}`
     }
     case "Reorder":
@@ -495,13 +572,15 @@ const renderChange = (change: Change): string => {
 /** " = value" for nvpairs and scalars, "" otherwise. */
 const valueSuffix = (value: unknown): string => {
   if (isRecord(value) && typeof value.value === "string") return ` = ${JSON.stringify(value.value)}`
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return ` = ${show(value)}`
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return ` = ${show(value)}`
   return ""
 }
 
 /** The diff as lines for people, first the version change (when there is one). Field order changes are not shown. */
 export const render = (d: Diff): Array<string> => {
   const lines = d.changes.filter((c) => c._tag !== "Rekey").map(renderChange)
-  if (!Versions.equals(d.from, d.to)) lines.unshift(`~ version ${Versions.format(d.from)} → ${Versions.format(d.to)}`)
+  if (!Versions.equals(d.from, d.to))
+    lines.unshift(`~ version ${Versions.format(d.from)} → ${Versions.format(d.to)}`)
   return lines
 }

@@ -36,20 +36,26 @@ export class UnsupportedElementError extends Schema.TaggedError<UnsupportedEleme
 }
 
 /** An attribute the CIB model does not know on that element. */
-export class UnknownAttributeError extends Schema.TaggedError<UnknownAttributeError>()("UnknownAttributeError", {
-  ...location,
-  attribute: Schema.String
-}) {
+export class UnknownAttributeError extends Schema.TaggedError<UnknownAttributeError>()(
+  "UnknownAttributeError",
+  {
+    ...location,
+    attribute: Schema.String
+  }
+) {
   override get message() {
     return `${where(this)}: unknown attribute "${this.attribute}" at ${this.path}`
   }
 }
 
 /** A required attribute is missing. */
-export class MissingAttributeError extends Schema.TaggedError<MissingAttributeError>()("MissingAttributeError", {
-  ...location,
-  attribute: Schema.String
-}) {
+export class MissingAttributeError extends Schema.TaggedError<MissingAttributeError>()(
+  "MissingAttributeError",
+  {
+    ...location,
+    attribute: Schema.String
+  }
+) {
   override get message() {
     return `${where(this)}: missing required attribute "${this.attribute}" at ${this.path}`
   }
@@ -102,12 +108,15 @@ export class DuplicateIdError extends Schema.TaggedError<DuplicateIdError>()("Du
 }
 
 /** A reference to a resource, node, tag or other object that does not exist. */
-export class UnknownReferenceError extends Schema.TaggedError<UnknownReferenceError>()("UnknownReferenceError", {
-  ...location,
-  attribute: Schema.String,
-  reference: Schema.String,
-  expected: Schema.String
-}) {
+export class UnknownReferenceError extends Schema.TaggedError<UnknownReferenceError>()(
+  "UnknownReferenceError",
+  {
+    ...location,
+    attribute: Schema.String,
+    reference: Schema.String,
+    expected: Schema.String
+  }
+) {
   override get message() {
     return `${where(this)}: ${this.path} refers to ${this.expected} "${this.reference}", which does not exist`
   }

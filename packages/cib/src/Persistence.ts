@@ -20,8 +20,7 @@
  * wins and every damaged file passed over is reported with the reason.
  */
 import { Array as Arr, Effect, Either, Option, Order, Schema } from "effect"
-import type { Cib } from "./Cib.ts"
-import { Version } from "./Cib.ts"
+import type { Cib, Version } from "./Cib.ts"
 import { decodeFile, encodeVerified } from "./internal/store/format.ts"
 import type { StorageError, StorageService } from "./internal/store/storage.ts"
 import * as Versions from "./Version.ts"
@@ -62,7 +61,10 @@ export class NoValidCibError extends Schema.TaggedError<NoValidCibError>()("NoVa
 }
 
 /** One file's CIB, or why it is damaged. */
-export const loadFile = (storage: StorageService, file: string): Effect.Effect<Either.Either<Cib, string>, StorageError> =>
+export const loadFile = (
+  storage: StorageService,
+  file: string
+): Effect.Effect<Either.Either<Cib, string>, StorageError> =>
   Effect.map(storage.read(file), (bytes) =>
     Option.match(bytes, { onNone: () => Either.left("missing"), onSome: (b) => decodeFile(b, file) })
   )
@@ -78,7 +80,10 @@ export const load = (storage: StorageService): Effect.Effect<Loaded, StorageErro
       }),
       Order.number
     )
-    const candidates = [...(names.includes(CURRENT) ? [CURRENT] : []), ...[...backups].reverse().map(backupName)]
+    const candidates = [
+      ...(names.includes(CURRENT) ? [CURRENT] : []),
+      ...[...backups].reverse().map(backupName)
+    ]
     const skipped: Array<Skipped> = []
     for (const file of candidates) {
       const result = yield* loadFile(storage, file)
@@ -110,7 +115,10 @@ export interface Options {
 }
 
 /** Loads the directory, removes leftovers of an interrupted write, and returns a writer. */
-export const open = (storage: StorageService, options: Options): Effect.Effect<Opened, StorageError | NoValidCibError> =>
+export const open = (
+  storage: StorageService,
+  options: Options
+): Effect.Effect<Opened, StorageError | NoValidCibError> =>
   Effect.gen(function* () {
     const loaded = yield* load(storage)
     const names = yield* storage.list
@@ -139,7 +147,8 @@ export const open = (storage: StorageService, options: Options): Effect.Effect<O
  * A version's file bytes (header and XML), verified by decoding them back; otherwise the path and
  * reason why the CIB cannot be written as it is.
  */
-export const encode: (cib: Cib) => Either.Either<Uint8Array, { path: string; reason: string }> = encodeVerified
+export const encode: (cib: Cib) => Either.Either<Uint8Array, { path: string; reason: string }> =
+  encodeVerified
 
 /** "0.5.3 from cib.xml (skipped cib-7.xml: digest mismatch …)", for logs. */
 export const describeReport = (report: LoadReport): string => {

@@ -18,7 +18,7 @@ export const Score = Schema.Int.pipe(Schema.between(-INFINITY, INFINITY)).annota
 export type Score = typeof Score.Type
 
 /** Clamps any number (integer expected) into the score range. */
-export const clamp = (n: number): Score => (n >= INFINITY ? INFINITY : n <= -INFINITY ? -INFINITY : n)
+export const clamp = (n: number): Score => Math.min(INFINITY, Math.max(-INFINITY, n))
 
 const INTEGER = /^[+-]?[0-9]+$/
 

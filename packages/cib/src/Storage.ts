@@ -22,10 +22,13 @@ export const makeMemory = (): MemoryDisk => new MemoryDisk()
  * every one after die with {@link CrashedError} without touching the disk, as if the process had
  * been killed between two system calls.
  */
-export const crashAfter = (storage: StorageService, steps: number): StorageService => crashAfterImpl(storage, steps)
+export const crashAfter = (storage: StorageService, steps: number): StorageService =>
+  crashAfterImpl(storage, steps)
 
 /** Counts the operations `storage` performs (to know how many crash points a write has). */
-export const counting = (storage: StorageService): { readonly storage: StorageService; readonly steps: () => number } => {
+export const counting = (
+  storage: StorageService
+): { readonly storage: StorageService; readonly steps: () => number } => {
   let steps = 0
   const count =
     <A extends ReadonlyArray<unknown>, R>(f: (...args: A) => Effect.Effect<R, StorageError>) =>

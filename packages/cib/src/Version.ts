@@ -6,7 +6,7 @@
  * A configuration change increments `epoch` and resets `num_updates`; a status change increments
  * `num_updates`; `admin_epoch` is only raised by administrators to force a copy to win.
  */
-import { Order } from "effect"
+import type { Order } from "effect"
 import type { Cib, Configuration } from "./Cib.ts"
 import { Version } from "./Cib.ts"
 import { canonicalJson } from "./internal/canonical.ts"
@@ -34,13 +34,21 @@ export const max = (a: Version, b: Version): Version => (compare(b, a) > 0 ? b :
 export const format = (v: Version): string => `${v.adminEpoch}.${v.epoch}.${v.numUpdates}`
 
 /** The version after a configuration change: epoch + 1, num_updates reset to 0. */
-export const bumpEpoch = (v: Version): Version => ({ adminEpoch: v.adminEpoch, epoch: v.epoch + 1, numUpdates: 0 })
+export const bumpEpoch = (v: Version): Version => ({
+  adminEpoch: v.adminEpoch,
+  epoch: v.epoch + 1,
+  numUpdates: 0
+})
 
 /** The version after a status change: num_updates + 1. */
 export const bumpNumUpdates = (v: Version): Version => ({ ...v, numUpdates: v.numUpdates + 1 })
 
 /** The version after an administrator forces a copy to win: admin_epoch + 1, the rest reset. */
-export const bumpAdminEpoch = (v: Version): Version => ({ adminEpoch: v.adminEpoch + 1, epoch: 0, numUpdates: 0 })
+export const bumpAdminEpoch = (v: Version): Version => ({
+  adminEpoch: v.adminEpoch + 1,
+  epoch: 0,
+  numUpdates: 0
+})
 
 /** `cib` with its configuration replaced and the version bumped as a configuration change. */
 export const withConfiguration = (cib: Cib, configuration: Configuration): Cib => ({

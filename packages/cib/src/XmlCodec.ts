@@ -25,7 +25,10 @@ export interface DecodeOptions {
 }
 
 /** Decodes CIB XML text, returning an Either. */
-export const decodeXmlEither = (text: string, options: DecodeOptions = {}): Either.Either<Cib.Cib, CibDecodeError> => {
+export const decodeXmlEither = (
+  text: string,
+  options: DecodeOptions = {}
+): Either.Either<Cib.Cib, CibDecodeError> => {
   try {
     return Either.right(decode(text, options.file, options.checkNodeReferences ?? false))
   } catch (e) {
@@ -35,8 +38,10 @@ export const decodeXmlEither = (text: string, options: DecodeOptions = {}): Eith
 }
 
 /** Decodes CIB XML text. */
-export const decodeXml = (text: string, options: DecodeOptions = {}): Effect.Effect<Cib.Cib, CibDecodeError> =>
-  Effect.suspend(() => decodeXmlEither(text, options))
+export const decodeXml = (
+  text: string,
+  options: DecodeOptions = {}
+): Effect.Effect<Cib.Cib, CibDecodeError> => Effect.suspend(() => decodeXmlEither(text, options))
 
 /** Encodes a CIB as pretty-printed Pacemaker XML (configuration and status). */
 export const encodeXml = (cib: Cib.Cib): string => encode(cib)

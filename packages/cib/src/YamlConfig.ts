@@ -22,6 +22,7 @@ import { decodeText, Failure, type YamlDecodeError } from "./internal/yamlDecode
 import { configuration as encodeConfiguration, Inexpressible, stringify } from "./internal/yamlEncode.ts"
 import { InexpressibleError } from "./internal/yamlErrors.ts"
 
+export type { YamlDecodeError } from "./internal/yamlDecode.ts"
 export {
   InexpressibleError,
   MissingFieldError,
@@ -29,7 +30,6 @@ export {
   WrongTypeError,
   YamlSyntaxError
 } from "./internal/yamlErrors.ts"
-export type { YamlDecodeError } from "./internal/yamlDecode.ts"
 
 export interface DecodeOptions {
   /** Named in error messages. */
@@ -37,7 +37,10 @@ export interface DecodeOptions {
 }
 
 /** Decodes a YAML configuration, synchronously. */
-export const decodeEither = (text: string, options: DecodeOptions = {}): Either.Either<Configuration, YamlDecodeError> => {
+export const decodeEither = (
+  text: string,
+  options: DecodeOptions = {}
+): Either.Either<Configuration, YamlDecodeError> => {
   try {
     return Either.right(decodeText(text, options.file))
   } catch (e) {
@@ -47,8 +50,10 @@ export const decodeEither = (text: string, options: DecodeOptions = {}): Either.
 }
 
 /** Decodes a YAML configuration. */
-export const decode = (text: string, options: DecodeOptions = {}): Effect.Effect<Configuration, YamlDecodeError> =>
-  Effect.suspend(() => decodeEither(text, options))
+export const decode = (
+  text: string,
+  options: DecodeOptions = {}
+): Effect.Effect<Configuration, YamlDecodeError> => Effect.suspend(() => decodeEither(text, options))
 
 /** Encodes a configuration as YAML, synchronously; checks that the text decodes back to it. */
 export const encodeEither = (configuration: Configuration): Either.Either<string, InexpressibleError> => {
@@ -61,7 +66,9 @@ export const encodeEither = (configuration: Configuration): Either.Either<string
   }
   const back = decodeEither(text)
   if (Either.isLeft(back))
-    return Either.left(new InexpressibleError({ path: back.left.path, reason: `it does not read back: ${back.left.message}` }))
+    return Either.left(
+      new InexpressibleError({ path: back.left.path, reason: `it does not read back: ${back.left.message}` })
+    )
   const difference = firstDifference(configuration, back.right)
   if (difference !== undefined)
     return Either.left(new InexpressibleError({ path: difference, reason: "it reads back differently" }))

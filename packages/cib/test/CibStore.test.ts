@@ -1,12 +1,21 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cib, CibStore, Diff, Persistence, Storage } from "@ha/cib"
+import { Cib, CibStore, Diff, Storage } from "@ha/cib"
 import { Chunk, Effect, Fiber, Option, Queue, Stream } from "effect"
-import { location, nodeState, primitive, twoNodes, withConstraint, withNodeState, withResources } from "./storeFixtures.ts"
+import {
+  location,
+  nodeState,
+  primitive,
+  twoNodes,
+  withConstraint,
+  withNodeState,
+  withResources
+} from "./storeFixtures.ts"
 
 const open = (disk: Storage.MemoryDisk, initial: Cib.Cib = twoNodes(Cib.empty)) =>
   CibStore.make(disk.storage, { backups: 5, initial })
 
-const bytesOf = (disk: Storage.MemoryDisk) => new Map([...disk.files()].map(([k, v]) => [k, Array.from(v).join(",")]))
+const bytesOf = (disk: Storage.MemoryDisk) =>
+  new Map([...disk.files()].map(([k, v]) => [k, Array.from(v).join(",")]))
 
 describe("CibStore", () => {
   it.effect("numbers configuration changes by epoch and status changes by num_updates", () =>
@@ -15,7 +24,9 @@ describe("CibStore", () => {
       const first = yield* store.update((cib) => withResources(cib, primitive("vip", "IPaddr2")))
       expect(first.before).toEqual({ adminEpoch: 0, epoch: 0, numUpdates: 0 })
       expect(first.after).toEqual({ adminEpoch: 0, epoch: 1, numUpdates: 0 })
-      const status = yield* store.update((cib) => withNodeState(cib, nodeState("1", "node1", [["vip", "start", 3]])))
+      const status = yield* store.update((cib) =>
+        withNodeState(cib, nodeState("1", "node1", [["vip", "start", 3]]))
+      )
       expect(status.after).toEqual({ adminEpoch: 0, epoch: 1, numUpdates: 1 })
       const again = yield* store.update((cib) => withNodeState(cib, nodeState("2", "node2")))
       expect(again.after).toEqual({ adminEpoch: 0, epoch: 1, numUpdates: 2 })
@@ -35,7 +46,10 @@ describe("CibStore", () => {
       yield* store.update((cib) => withResources(cib, primitive("vip", "IPaddr2")))
       yield* store.update((cib) => withNodeState(cib, nodeState("1", "node1")))
       const [a, b] = Chunk.toReadonlyArray(yield* Queue.takeAll(queue))
-      expect(Diff.render(a!.diff)).toEqual(["~ version 0.0.0 → 0.1.0", "+ resource vip (ocf:heartbeat:IPaddr2)"])
+      expect(Diff.render(a!.diff)).toEqual([
+        "~ version 0.0.0 → 0.1.0",
+        "+ resource vip (ocf:heartbeat:IPaddr2)"
+      ])
       expect(a!.diff.from).toEqual(a!.before)
       expect(b!.before).toEqual(a!.after)
       expect(b!.after).toEqual({ adminEpoch: 0, epoch: 1, numUpdates: 1 })
@@ -76,35 +90,47 @@ describe("CibStore", () => {
     Effect.gen(function* () {
       const disk = Storage.makeMemory()
       const store = yield* open(disk)
-      yield* store.update((cib) => withResources(cib, primitive("vip")), { expectedVersion: { adminEpoch: 0, epoch: 0, numUpdates: 0 } })
+      yield* store.update((cib) => withResources(cib, primitive("vip")), {
+        expectedVersion: { adminEpoch: 0, epoch: 0, numUpdates: 0 }
+      })
       const before = bytesOf(disk)
       const error = yield* Effect.flip(
-        store.update((cib) => withResources(cib, primitive("db")), { expectedVersion: { adminEpoch: 0, epoch: 0, numUpdates: 0 } })
+        store.update((cib) => withResources(cib, primitive("db")), {
+          expectedVersion: { adminEpoch: 0, epoch: 0, numUpdates: 0 }
+        })
       )
       expect(error).toMatchObject({ _tag: "VersionConflict", actual: { epoch: 1 }, expected: { epoch: 0 } })
       expect(bytesOf(disk)).toEqual(before)
     })
   )
 
-  it.effect("refuses an update referring to an unknown resource, naming it and where, and writes nothing", () =>
-    Effect.gen(function* () {
-      const disk = Storage.makeMemory()
-      const store = yield* open(disk)
-      yield* store.update((cib) => withResources(cib, primitive("vip")))
-      const before = bytesOf(disk)
-      const cib = yield* store.query
-      const error = yield* Effect.flip(store.update((c) => withConstraint(c, location("loc-db", "db", "node1"))))
-      expect(error._tag).toBe("InvalidUpdate")
-      expect(error.message).toBe('update refused: configuration/constraints[loc-db]/rsc: refers to resource "db", which does not exist')
-      expect(yield* store.query).toBe(cib)
-      expect(bytesOf(disk)).toEqual(before)
-    })
+  it.effect(
+    "refuses an update referring to an unknown resource, naming it and where, and writes nothing",
+    () =>
+      Effect.gen(function* () {
+        const disk = Storage.makeMemory()
+        const store = yield* open(disk)
+        yield* store.update((cib) => withResources(cib, primitive("vip")))
+        const before = bytesOf(disk)
+        const cib = yield* store.query
+        const error = yield* Effect.flip(
+          store.update((c) => withConstraint(c, location("loc-db", "db", "node1")))
+        )
+        expect(error._tag).toBe("InvalidUpdate")
+        expect(error.message).toBe(
+          'update refused: configuration/constraints[loc-db]/rsc: refers to resource "db", which does not exist'
+        )
+        expect(yield* store.query).toBe(cib)
+        expect(bytesOf(disk)).toEqual(before)
+      })
   )
 
   it.effect("refuses duplicate ids and values outside the schema", () =>
     Effect.gen(function* () {
       const store = yield* open(Storage.makeMemory())
-      const duplicate = yield* Effect.flip(store.update((cib) => withResources(cib, primitive("vip"), primitive("vip"))))
+      const duplicate = yield* Effect.flip(
+        store.update((cib) => withResources(cib, primitive("vip"), primitive("vip")))
+      )
       expect(duplicate.message).toBe(
         'update refused: configuration/resources[vip]/id: duplicate id "vip" (first used at configuration/resources[vip])'
       )
@@ -112,11 +138,18 @@ describe("CibStore", () => {
         store.update((cib) =>
           withResources(cib, {
             ...primitive("db"),
-            operations: { ops: [{ id: "db-mon", name: "monitor", interval: -5, instanceAttributes: [], metaAttributes: [] }] }
+            operations: {
+              ops: [
+                { id: "db-mon", name: "monitor", interval: -5, instanceAttributes: [], metaAttributes: [] }
+              ]
+            }
           })
         )
       )
-      expect(badInterval).toMatchObject({ _tag: "InvalidUpdate", path: "configuration/resources/0/operations/ops/0/interval" })
+      expect(badInterval).toMatchObject({
+        _tag: "InvalidUpdate",
+        path: "configuration/resources/0/operations/ops/0/interval"
+      })
       expect((yield* store.query).version).toEqual({ adminEpoch: 0, epoch: 0, numUpdates: 0 })
     })
   )
@@ -160,7 +193,9 @@ describe("CibStore", () => {
       yield* late.replace(yield* leader.query)
       expect(yield* late.query).toEqual(yield* leader.query)
       const older = yield* Effect.flip(late.replace(twoNodes(Cib.empty)))
-      expect(older.message).toBe("update refused: version: a replacement must be newer than 0.1.1, it is 0.0.0")
+      expect(older.message).toBe(
+        "update refused: version: a replacement must not be older than 0.1.1, it is 0.0.0"
+      )
     })
   )
 })

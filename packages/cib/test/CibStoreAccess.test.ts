@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { CibAccess, CibStoreSettings } from "@ha/cib"
-import { Either } from "effect"
+import { Cib, CibAccess, CibStore, CibStoreSettings, Storage } from "@ha/cib"
+import { Effect, Either } from "effect"
+import { primitive, twoNodes, withResources } from "./storeFixtures.ts"
 
 const rootOnly = { writerGroup: CibStoreSettings.defaults.writerGroup }
 const haclient = { writerGroup: 189 }
@@ -22,10 +23,26 @@ describe("CibAccess", () => {
     expect(Either.isLeft(denied) && denied.left.message).toBe(
       "uid 1001 may not write the CIB: only root and members of group 189 may"
     )
-    expect(CibAccess.checkWrite({ uid: 1002, gids: [189] }, haclient)).toEqual(Either.right({ uid: 1002, gids: [189] }))
+    expect(CibAccess.checkWrite({ uid: 1002, gids: [189] }, haclient)).toEqual(
+      Either.right({ uid: 1002, gids: [189] })
+    )
   })
 
   it("is not fooled by a gid equal to root's uid", () => {
     expect(CibAccess.mayWrite({ uid: 1000, gids: [0] }, rootOnly)).toBe(false)
   })
+
+  it.effect("guards a store's updates: a denied caller changes nothing", () =>
+    Effect.gen(function* () {
+      const disk = Storage.makeMemory()
+      const store = yield* CibStore.make(disk.storage, { backups: 3, initial: twoNodes(Cib.empty) })
+      const addVip = (cib: Cib.Cib) => withResources(cib, primitive("vip"))
+      const denied = yield* Effect.flip(CibAccess.guard(store.update, { uid: 1000, gids: [1000] }, haclient)(addVip))
+      expect(denied._tag).toBe("WriteDenied")
+      expect((yield* store.query).configuration.resources).toEqual([])
+      expect(disk.files().size).toBe(0)
+      const allowed = yield* CibAccess.guard(store.update, { uid: 1000, gids: [189] }, haclient)(addVip)
+      expect(allowed.after.epoch).toBe(1)
+    })
+  )
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck as fc, Schema } from "effect"
 import { Duration } from "@ha/cib"
+import { FastCheck as fc, Schema } from "effect"
 
 describe("Duration.parse", () => {
   it("reads plain numbers as seconds", () => {

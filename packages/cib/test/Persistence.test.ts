@@ -34,7 +34,11 @@ describe("Persistence", () => {
     Effect.gen(function* () {
       const disk = yield* withCommits(6, 3)
       expect(sortedNames(disk)).toEqual(["cib-3.xml", "cib-4.xml", "cib-5.xml", "cib.xml"])
-      for (const [file, epoch] of [["cib-3.xml", 3], ["cib-5.xml", 5], ["cib.xml", 6]] as const) {
+      for (const [file, epoch] of [
+        ["cib-3.xml", 3],
+        ["cib-5.xml", 5],
+        ["cib.xml", 6]
+      ] as const) {
         const loaded = yield* Persistence.loadFile(disk.storage, file)
         expect(Either.map(loaded, (cib) => cib.version.epoch)).toEqual(Either.right(epoch))
       }
@@ -45,14 +49,24 @@ describe("Persistence", () => {
 
   const damages: ReadonlyArray<[string, (b: Uint8Array) => Uint8Array, RegExp]> = [
     ["truncated", (b) => b.slice(0, b.length - 10), /^truncated: body has \d+ of \d+ bytes$/],
-    ["a flipped byte", (b) => b.map((x, i) => (i === b.length - 20 ? x ^ 1 : x)), /^digest mismatch: header says sha256 [0-9a-f]+, body has [0-9a-f]+$/],
+    [
+      "a flipped byte",
+      (b) => b.map((x, i) => (i === b.length - 20 ? x ^ 1 : x)),
+      /^digest mismatch: header says sha256 [0-9a-f]+, body has [0-9a-f]+$/
+    ],
     ["empty", () => new Uint8Array(0), /^empty file$/],
-    ["no header", (b) => bytes(text(b).split("\n").slice(1).join("\n")), /^no ha-cib header on the first line$/],
+    [
+      "no header",
+      (b) => bytes(text(b).split("\n").slice(1).join("\n")),
+      /^no ha-cib header on the first line$/
+    ],
     [
       "unparsable XML under a matching digest",
       () => {
         const body = bytes("<cib><configuration>")
-        return bytes(`<!-- ha-cib version=0.4.0 bytes=${body.length} sha256=${sha256Hex(body)} -->\n<cib><configuration>`)
+        return bytes(
+          `<!-- ha-cib version=0.4.0 bytes=${body.length} sha256=${sha256Hex(body)} -->\n<cib><configuration>`
+        )
       },
       /^cib\.xml:2:\d+: malformed XML/
     ]
@@ -97,7 +111,9 @@ describe("Persistence", () => {
       for (const name of disk.files().keys()) disk.tamper(name, bytes("x"))
       const error = yield* Effect.flip(CibStore.make(disk.storage, { backups: 3, initial }))
       expect(error._tag).toBe("NoValidCibError")
-      expect(error.message).toBe("no valid CIB in memory: cib.xml: truncated header; cib-1.xml: truncated header")
+      expect(error.message).toBe(
+        "no valid CIB in memory: cib.xml: truncated header; cib-1.xml: truncated header"
+      )
     })
   )
 

@@ -66,7 +66,10 @@ const inject = (scenario: Scenario, tally: Tally) =>
     expect(writing).toBeGreaterThanOrEqual(4)
     for (let k = 0; k <= writing; k++) {
       const { disk, old } = yield* prepare(scenario)
-      const store = yield* CibStore.make(Storage.crashAfter(disk.storage, opening + k), { backups: BACKUPS, initial })
+      const store = yield* CibStore.make(Storage.crashAfter(disk.storage, opening + k), {
+        backups: BACKUPS,
+        initial
+      })
       const exit = yield* Effect.exit(store.update(scenario.next))
       const crashed = Exit.isFailure(exit) && Cause.isDie(exit.cause)
       expect(crashed).toBe(k < writing)
@@ -112,12 +115,16 @@ describe("crash injection", () => {
       // the same injection against a careless write (no temporary file): it must find corruptions
       const scenario = scenarios[1] as Scenario
       const { old } = yield* prepare(scenario)
-      const bytes = Either.getOrThrow(Persistence.encode({ ...scenario.next(old), version: { ...old.version, numUpdates: 9 } }))
+      const bytes = Either.getOrThrow(
+        Persistence.encode({ ...scenario.next(old), version: { ...old.version, numUpdates: 9 } })
+      )
       let corruptions = 0
       for (let k = 0; k < 2; k++) {
         const { disk: fresh } = yield* prepare(scenario)
         const crashing = Storage.crashAfter(fresh.storage, k)
-        yield* Effect.exit(Effect.zipRight(crashing.write(Persistence.CURRENT, bytes), crashing.sync(Persistence.CURRENT)))
+        yield* Effect.exit(
+          Effect.zipRight(crashing.write(Persistence.CURRENT, bytes), crashing.sync(Persistence.CURRENT))
+        )
         for (const mode of Storage.crashModes) {
           const loaded = yield* Effect.either(Persistence.load(fresh.crash(mode).storage))
           const ok =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, FastCheck as fc, Schema } from "effect"
 import { Score } from "@ha/cib"
+import { Either, FastCheck as fc, Schema } from "effect"
 
 const score = fc.oneof(
   fc.integer({ min: -Score.INFINITY, max: Score.INFINITY }),
@@ -24,7 +24,8 @@ describe("Score.parse", () => {
     expect(Score.parse("-99999999999999999999")).toBe(-Score.INFINITY)
   })
   it("rejects what is not a score", () => {
-    for (const text of ["", "abc", "1.5", "10abc", "INF", "++1", "1e3"]) expect(Score.parse(text)).toBeUndefined()
+    for (const text of ["", "abc", "1.5", "10abc", "INF", "++1", "1e3"])
+      expect(Score.parse(text)).toBeUndefined()
   })
   it("formats as Pacemaker writes and parses back", () => {
     expect(Score.format(Score.INFINITY)).toBe("INFINITY")

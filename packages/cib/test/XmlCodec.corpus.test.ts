@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Either } from "effect"
 import { XmlCodec } from "@ha/cib"
+import { Either } from "effect"
 import { benchDir, corpusDir, readText, xmlFiles } from "./corpus.ts"
 
 const cases = xmlFiles(corpusDir)
@@ -25,7 +25,9 @@ describe("Pacemaker scheduler corpus", () => {
   })
   for (const name of cases) it(name, () => roundTrip(corpusDir, name))
   afterAll(() => {
-    console.log(`cib corpus: ${decoded}/${cases.length} decoded, ${roundTripped}/${cases.length} round-tripped`)
+    console.log(
+      `cib corpus: ${decoded}/${cases.length} decoded, ${roundTripped}/${cases.length} round-tripped`
+    )
   })
 })
 

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
 import { type Errors, XmlCodec } from "@ha/cib"
+import { Effect, Either } from "effect"
 
 /** A small valid CIB; `configuration` and `status` are spliced in. */
-const cib = (configuration: string, status = "") => `<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.9">
+const cib = (
+  configuration: string,
+  status = ""
+) => `<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.9">
   <configuration>
     <crm_config/>
     <nodes>
@@ -25,7 +28,10 @@ const resources = `    <resources>
       <primitive id="fence1" class="stonith" type="fence_ipmilan"/>
     </resources>`
 
-const failure = (text: string, options: XmlCodec.DecodeOptions = { file: "cib.xml" }): Errors.CibDecodeError => {
+const failure = (
+  text: string,
+  options: XmlCodec.DecodeOptions = { file: "cib.xml" }
+): Errors.CibDecodeError => {
   const result = XmlCodec.decodeXmlEither(text, options)
   if (Either.isRight(result)) throw new Error("expected the decode to fail")
   return result.left
@@ -44,7 +50,9 @@ describe("XmlCodec errors", () => {
   )
 
   it("reports malformed XML with line and column", () => {
-    const error = failure(`<cib admin_epoch="0" epoch="1" num_updates="0">\n  <configuration>\n  </configurtion>\n</cib>`)
+    const error = failure(
+      `<cib admin_epoch="0" epoch="1" num_updates="0">\n  <configuration>\n  </configurtion>\n</cib>`
+    )
     expect(error).toMatchObject({ _tag: "XmlSyntaxError", file: "cib.xml", line: 3, column: 3 })
     expect(error.message).toMatch(/^cib\.xml:3:3: malformed XML: .*configurtion/)
   })
@@ -56,7 +64,9 @@ describe("XmlCodec errors", () => {
   })
 
   it("names an unsupported element and where it is", () => {
-    const error = failure(cib(`${resources}\n    <constraints>\n      <rsc_gravity id="g"/>\n    </constraints>`))
+    const error = failure(
+      cib(`${resources}\n    <constraints>\n      <rsc_gravity id="g"/>\n    </constraints>`)
+    )
     expect(error).toMatchObject({
       _tag: "UnsupportedElementError",
       element: "rsc_gravity",
@@ -89,25 +99,48 @@ describe("XmlCodec errors", () => {
 
   it("rejects a bad score", () => {
     const error = failure(
-      cib(`${resources}\n    <constraints>\n      <rsc_location id="l" rsc="db" node="node1" score="lots"/>\n    </constraints>`)
+      cib(
+        `${resources}\n    <constraints>\n      <rsc_location id="l" rsc="db" node="node1" score="lots"/>\n    </constraints>`
+      )
     )
-    expect(error).toMatchObject({ _tag: "InvalidScoreError", value: "lots", attribute: "score", line: 17, column: 50 })
+    expect(error).toMatchObject({
+      _tag: "InvalidScoreError",
+      value: "lots",
+      attribute: "score",
+      line: 17,
+      column: 50
+    })
     expect(error.message).toContain("rsc_location[@id='l']/@score")
   })
 
   it("rejects a bad interval", () => {
     const error = failure(cib(resources.replace('interval="10s"', 'interval="10 fortnights"')))
-    expect(error).toMatchObject({ _tag: "InvalidDurationError", value: "10 fortnights", attribute: "interval", line: 11 })
+    expect(error).toMatchObject({
+      _tag: "InvalidDurationError",
+      value: "10 fortnights",
+      attribute: "interval",
+      line: 11
+    })
   })
 
   it("keeps an unparseable timeout, as Pacemaker falls back to the default", () => {
-    const result = XmlCodec.decodeXmlEither(cib(resources.replace('interval="10s"', 'interval="10s" timeout="bad"')))
+    const result = XmlCodec.decodeXmlEither(
+      cib(resources.replace('interval="10s"', 'interval="10s" timeout="bad"'))
+    )
     const db = Either.getOrThrow(result).configuration.resources[0]
-    expect(db?._tag === "Primitive" && db.operations?.ops[0]).toMatchObject({ interval: 10_000, invalidTimeout: "bad" })
+    expect(db?._tag === "Primitive" && db.operations?.ops[0]).toMatchObject({
+      interval: 10_000,
+      invalidTimeout: "bad"
+    })
   })
 
   it("rejects a non-integer where an integer is required", () => {
-    const error = failure(cib(`${resources}\n    <constraints/>`, `\n    <node_state id="1" uname="node1"><lrm id="1"><lrm_resources><lrm_resource id="db" class="ocf" type="pgsql"><lrm_rsc_op id="db_last_0" operation="start" interval="0" rc-code="zero" op-status="0" call-id="1"/></lrm_resource></lrm_resources></lrm></node_state>\n  `))
+    const error = failure(
+      cib(
+        `${resources}\n    <constraints/>`,
+        `\n    <node_state id="1" uname="node1"><lrm id="1"><lrm_resources><lrm_resource id="db" class="ocf" type="pgsql"><lrm_rsc_op id="db_last_0" operation="start" interval="0" rc-code="zero" op-status="0" call-id="1"/></lrm_resource></lrm_resources></lrm></node_state>\n  `
+      )
+    )
     expect(error).toMatchObject({ _tag: "InvalidValueError", attribute: "rc-code", value: "zero" })
   })
 
@@ -128,8 +161,18 @@ describe("XmlCodec errors", () => {
   })
 
   const dangling: Array<[string, string, string, string]> = [
-    ["a location", `<constraints><rsc_location id="l" rsc="web" node="node1" score="1"/></constraints>`, "rsc", "web"],
-    ["a colocation", `<constraints><rsc_colocation id="c" rsc="db" with-rsc="web" score="1"/></constraints>`, "with-rsc", "web"],
+    [
+      "a location",
+      `<constraints><rsc_location id="l" rsc="web" node="node1" score="1"/></constraints>`,
+      "rsc",
+      "web"
+    ],
+    [
+      "a colocation",
+      `<constraints><rsc_colocation id="c" rsc="db" with-rsc="web" score="1"/></constraints>`,
+      "with-rsc",
+      "web"
+    ],
     ["an order", `<constraints><rsc_order id="o" first="web" then="db"/></constraints>`, "first", "web"],
     [
       "a resource set",
@@ -148,13 +191,31 @@ describe("XmlCodec errors", () => {
   for (const [what, xml, attribute, reference] of dangling) {
     it(`rejects a reference to a resource that does not exist from ${what}`, () => {
       const error = failure(cib(`${resources}\n    ${xml}`))
-      expect(error).toMatchObject({ _tag: "UnknownReferenceError", attribute, reference, file: "cib.xml", line: 16 })
+      expect(error).toMatchObject({
+        _tag: "UnknownReferenceError",
+        attribute,
+        reference,
+        file: "cib.xml",
+        line: 16
+      })
     })
   }
 
   it("rejects a primitive whose template does not exist", () => {
-    const error = failure(cib(resources.replace('<primitive id="db" class="ocf" provider="heartbeat" type="pgsql">', '<primitive id="db" template="tmpl2">')))
-    expect(error).toMatchObject({ _tag: "UnknownReferenceError", attribute: "template", reference: "tmpl2", line: 9 })
+    const error = failure(
+      cib(
+        resources.replace(
+          '<primitive id="db" class="ocf" provider="heartbeat" type="pgsql">',
+          '<primitive id="db" template="tmpl2">'
+        )
+      )
+    )
+    expect(error).toMatchObject({
+      _tag: "UnknownReferenceError",
+      attribute: "template",
+      reference: "tmpl2",
+      line: 9
+    })
   })
 
   it("accepts references to templates and tags in constraints", () => {
@@ -166,7 +227,12 @@ describe("XmlCodec errors", () => {
     const config = `${resources}\n    <constraints><rsc_location id="l" rsc="db" node="node9" score="1"/></constraints>`
     expect(Either.isRight(XmlCodec.decodeXmlEither(cib(config)))).toBe(true)
     const error = failure(cib(config), { file: "cib.xml", checkNodeReferences: true })
-    expect(error).toMatchObject({ _tag: "UnknownReferenceError", attribute: "node", reference: "node9", line: 16 })
+    expect(error).toMatchObject({
+      _tag: "UnknownReferenceError",
+      attribute: "node",
+      reference: "node9",
+      line: 16
+    })
   })
 
   it("counts remote and guest nodes as nodes", () => {

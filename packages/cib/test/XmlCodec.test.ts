@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
 import { Cib, Score, XmlCodec } from "@ha/cib"
+import { Either, Schema } from "effect"
 import { corpusDir, readText, xmlFiles } from "./corpus.ts"
 
 const decode = (text: string) => Either.getOrThrow(XmlCodec.decodeXmlEither(text))

@@ -1,8 +1,8 @@
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Cib, Duration, XmlCodec, YamlConfig } from "@ha/cib"
 import { Effect, Either } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
 
 const here = new URL(".", import.meta.url).pathname
 const example = join(here, "../../../examples/pg-drbd")
@@ -32,7 +32,10 @@ const withGeneratedSubIds = (c: Cib.Configuration): Cib.Configuration => {
       : {
           operations: {
             ...p.operations,
-            ops: p.operations.ops.map((op) => ({ ...op, id: `${p.id}-${op.name}-interval-${Duration.format(op.interval)}` }))
+            ops: p.operations.ops.map((op) => ({
+              ...op,
+              id: `${p.id}-${op.name}-interval-${Duration.format(op.interval)}`
+            }))
           }
         })
   })
@@ -41,7 +44,11 @@ const withGeneratedSubIds = (c: Cib.Configuration): Cib.Configuration => {
       case "Primitive":
         return primitive(r)
       case "Group":
-        return { ...r, metaAttributes: sets(r.metaAttributes, `${r.id}-meta_attributes`), members: r.members.map(primitive) }
+        return {
+          ...r,
+          metaAttributes: sets(r.metaAttributes, `${r.id}-meta_attributes`),
+          members: r.members.map(primitive)
+        }
       case "Clone":
         return {
           ...r,
@@ -68,6 +75,12 @@ describe("YamlConfig: the example cluster", () => {
     expect(fromYaml.rscDefaults).toEqual(fromXml.rscDefaults)
     expect(fromYaml.nodes).toEqual(fromXml.nodes)
     expect(fromYaml.resources.map((r) => r.id)).toEqual(fromXml.resources.map((r) => r.id))
+  })
+
+  it("is the example the package README shows", () => {
+    const readme = readFileSync(join(here, "../README.md"), "utf8")
+    const shown = /```yaml\n(properties:[\s\S]*?)```/.exec(readme)?.[1]
+    expect(shown).toBe(yamlText.slice(yamlText.indexOf("properties:")))
   })
 
   it("generates ids in Pacemaker's style", () => {
@@ -184,7 +197,13 @@ constraints:
           id: "location-a-rule",
           score: -1_000_000,
           expressions: [
-            { _tag: "Expression", id: "location-a-rule-expr", attribute: "site", operation: "eq", value: "b" },
+            {
+              _tag: "Expression",
+              id: "location-a-rule-expr",
+              attribute: "site",
+              operation: "eq",
+              value: "b"
+            },
             {
               _tag: "Expression",
               id: "location-a-rule-expr-1",
@@ -210,7 +229,9 @@ constraints:
     expect(c.nodes[0]).toEqual({
       id: "alpha",
       uname: "alpha",
-      instanceAttributes: [{ id: "nodes-alpha", rules: [], nvpairs: [{ id: "nodes-alpha-site", name: "site", value: "a" }] }],
+      instanceAttributes: [
+        { id: "nodes-alpha", rules: [], nvpairs: [{ id: "nodes-alpha-site", name: "site", value: "a" }] }
+      ],
       utilization: []
     })
     expect(c.nodes[1]?.utilization[0]?.id).toBe("nodes-2-utilization")
@@ -262,13 +283,19 @@ fencing-topology:
   })
 
   it("refuses bundles, ACLs and alert selections at encode time with a typed error", () => {
-    const bundle: Cib.Bundle = { _tag: "Bundle", id: "web", xml: { name: "bundle", attributes: [["id", "web"]], children: [] } }
+    const bundle: Cib.Bundle = {
+      _tag: "Bundle",
+      id: "web",
+      xml: { name: "bundle", attributes: [["id", "web"]], children: [] }
+    }
     const withBundle = { ...Cib.empty.configuration, resources: [bundle] }
     const error = Either.getLeft(YamlConfig.encodeEither(withBundle))
     expect(error._tag === "Some" && error.value._tag).toBe("InexpressibleError")
     expect(error._tag === "Some" && error.value.path).toBe("resources.web")
     const withAcls = { ...Cib.empty.configuration, acls: { name: "acls", attributes: [], children: [] } }
-    expect(Either.getLeft(YamlConfig.encodeEither(withAcls)).pipe((e) => e._tag === "Some" && e.value.path)).toBe("acls")
+    expect(
+      Either.getLeft(YamlConfig.encodeEither(withAcls)).pipe((e) => e._tag === "Some" && e.value.path)
+    ).toBe("acls")
   })
 })
 
@@ -302,7 +329,13 @@ describe("YamlConfig: errors name file, line, column and field (testdata/yaml/er
       expect(Either.isLeft(result)).toBe(true)
       if (Either.isRight(result)) return
       const error = result.left
-      expect({ tag: error._tag, line: error.line, column: error.column, path: error.path, file: error.file }).toEqual({
+      expect({
+        tag: error._tag,
+        line: error.line,
+        column: error.column,
+        path: error.path,
+        file: error.file
+      }).toEqual({
         tag: expected.tag,
         line: expected.line,
         column: expected.column,
@@ -319,7 +352,9 @@ describe("YamlConfig: errors name file, line, column and field (testdata/yaml/er
 const corpus = join(here, "../../../../shared/conformance/pacemaker-scheduler")
 
 describe("YamlConfig: the Pacemaker scheduler corpus", () => {
-  it("round-trips every configuration the format can express, and says why for the others", { timeout: 300_000 }, () => {
+  it("round-trips every configuration the format can express, and says why for the others", {
+    timeout: 300_000
+  }, () => {
     let decoded = 0
     let roundTripped = 0
     const refused = new Map<string, number>()

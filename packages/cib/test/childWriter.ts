@@ -5,7 +5,7 @@
  * enough to be caught half-way. Usage: node --import tsx test/childWriter.ts DIRECTORY
  */
 import { Effect } from "effect"
-import * as Cib from "../src/Cib.ts"
+import type * as Cib from "../src/Cib.ts"
 import * as CibStore from "../src/CibStore.ts"
 import * as NodeStorage from "../src/platform/NodeStorage.ts"
 

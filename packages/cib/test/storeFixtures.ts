@@ -39,7 +39,11 @@ export const location = (id: string, rsc: string, nodeName: string, score = 100)
   resourceSets: []
 })
 
-export const nodeState = (id: string, uname: string, ops: ReadonlyArray<[string, string, number]> = []): Cib.NodeState => ({
+export const nodeState = (
+  id: string,
+  uname: string,
+  ops: ReadonlyArray<[string, string, number]> = []
+): Cib.NodeState => ({
   id,
   uname,
   inCcm: "true",
@@ -79,4 +83,14 @@ export const twoNodes = (base: Cib.Cib): Cib.Cib => ({
   ...base,
   validateWith: "pacemaker-3.9",
   configuration: { ...base.configuration, nodes: [node("1", "node1"), node("2", "node2")] }
+})
+
+/** A CIB with three nodes (ids "1", "2", "3", as the replication tests' cluster node ids). */
+export const threeNodes = (base: Cib.Cib): Cib.Cib => ({
+  ...base,
+  validateWith: "pacemaker-3.9",
+  configuration: {
+    ...base.configuration,
+    nodes: [node("1", "node1"), node("2", "node2"), node("3", "node3")]
+  }
 })

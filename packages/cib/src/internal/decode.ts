@@ -15,7 +15,7 @@ import {
 } from "../Errors.ts"
 import * as Score from "../Score.ts"
 import { type ElementSpec, specs } from "./spec.ts"
-import { lineColumn, parseXml, type XNode, XmlError } from "./xml.ts"
+import { lineColumn, parseXml, XmlError, type XNode } from "./xml.ts"
 
 /** The element path from the root, built only when an error needs it. */
 interface Chain {
@@ -137,13 +137,19 @@ class Decoder {
         case "integer":
           if (!INTEGER.test(value))
             this.fail(
-              new InvalidValueError({ ...this.where(chain, name), attribute: name, value, expected: "an integer" })
+              new InvalidValueError({
+                ...this.where(chain, name),
+                attribute: name,
+                value,
+                expected: "an integer"
+              })
             )
           out[field.key] = Number(value)
           break
         case "devices": {
           const devices = value.split(",").filter((d) => d !== "")
-          for (const device of devices) this.references.push({ chain, attribute: name, reference: device, kind: "devices" })
+          for (const device of devices)
+            this.references.push({ chain, attribute: name, reference: device, kind: "devices" })
           out[field.key] = devices
           break
         }
@@ -165,7 +171,12 @@ class Decoder {
     if (first !== undefined) {
       const at = lineColumn(this.text, first)
       this.fail(
-        new DuplicateIdError({ ...this.where(chain, attribute), id, firstLine: at.line, firstColumn: at.column })
+        new DuplicateIdError({
+          ...this.where(chain, attribute),
+          id,
+          firstLine: at.line,
+          firstColumn: at.column
+        })
       )
     }
     this.ids.set(id, chain.node.offset)
@@ -196,13 +207,17 @@ class Decoder {
       const c = { parent: chain, node: child }
       switch (child.name) {
         case "expression":
-          expressions.push(this.fields(c, specs.expression, { _tag: "Expression" }) as Cib.AttributeExpression)
+          expressions.push(
+            this.fields(c, specs.expression, { _tag: "Expression" }) as Cib.AttributeExpression
+          )
           break
         case "date_expression":
           expressions.push(this.dateExpression(c))
           break
         case "rsc_expression":
-          expressions.push(this.fields(c, specs.rsc_expression, { _tag: "ResourceExpression" }) as Cib.ResourceExpression)
+          expressions.push(
+            this.fields(c, specs.rsc_expression, { _tag: "ResourceExpression" }) as Cib.ResourceExpression
+          )
           break
         case "op_expression":
           expressions.push(
@@ -224,8 +239,10 @@ class Decoder {
     const e = this.fields(chain, specs.date_expression, { _tag: "DateExpression" })
     for (const child of chain.node.children) {
       const c = { parent: chain, node: child }
-      if (child.name === "duration" && e.duration === undefined) e.duration = this.fields(c, specs.duration, {})
-      else if (child.name === "date_spec" && e.dateSpec === undefined) e.dateSpec = this.fields(c, specs.date_spec, {})
+      if (child.name === "duration" && e.duration === undefined)
+        e.duration = this.fields(c, specs.duration, {})
+      else if (child.name === "date_spec" && e.dateSpec === undefined)
+        e.dateSpec = this.fields(c, specs.date_spec, {})
       else this.unsupported(child, chain)
     }
     return e as unknown as Cib.DateExpression
@@ -303,7 +320,9 @@ class Decoder {
             break
           case "fencing-topology/fencing-level":
             this.noChildren(c)
-            config.fencingTopology.push(this.fields(c, specs["fencing-level"], {}) as unknown as Cib.FencingLevel)
+            config.fencingTopology.push(
+              this.fields(c, specs["fencing-level"], {}) as unknown as Cib.FencingLevel
+            )
             break
           case "tags/tag":
             config.tags.push(this.tag(c))
@@ -322,7 +341,8 @@ class Decoder {
 
   noAttributes(chain: Chain) {
     const name = chain.node.attrs[0]
-    if (name !== undefined) this.fail(new UnknownAttributeError({ ...this.where(chain, name), attribute: name }))
+    if (name !== undefined)
+      this.fail(new UnknownAttributeError({ ...this.where(chain, name), attribute: name }))
   }
 
   noChildren(chain: Chain) {
@@ -355,7 +375,8 @@ class Decoder {
       if (child.name === "instance_attributes") instanceAttributes.push(this.nvset(c))
       else if (child.name === "meta_attributes") metaAttributes.push(this.nvset(c))
       else if (child.name === "utilization") utilization.push(this.nvset(c))
-      else if (child.name === "operations" && out.operations === undefined) out.operations = this.operations(c)
+      else if (child.name === "operations" && out.operations === undefined)
+        out.operations = this.operations(c)
       else this.unsupported(child, chain)
     }
     out.instanceAttributes = instanceAttributes
@@ -367,10 +388,12 @@ class Decoder {
   primitive(chain: Chain): Cib.Primitive {
     const p = this.fields(chain, specs.primitive, { _tag: "Primitive" })
     this.resourceIds.add(p.id as string)
-    if (p.class === "ocf" && p.provider === "pacemaker" && p.type === "remote") this.nodeNames.add(p.id as string)
+    if (p.class === "ocf" && p.provider === "pacemaker" && p.type === "remote")
+      this.nodeNames.add(p.id as string)
     this.primitiveBody(chain, p)
     for (const set of p.metaAttributes as Array<Cib.NvSet>) {
-      for (const pair of set.nvpairs) if (pair.name === "remote-node" && pair.value) this.nodeNames.add(pair.value)
+      for (const pair of set.nvpairs)
+        if (pair.name === "remote-node" && pair.value) this.nodeNames.add(pair.value)
     }
     return p as unknown as Cib.Primitive
   }
@@ -422,7 +445,11 @@ class Decoder {
     const g = this.fields(chain, specs.group, { _tag: "Group" })
     this.resourceIds.add(g.id as string)
     const members: Array<Cib.Primitive> = []
-    this.containerBody(chain, g, (child, c) => child.name === "primitive" && members.push(this.primitive(c)) > 0)
+    this.containerBody(
+      chain,
+      g,
+      (child, c) => child.name === "primitive" && members.push(this.primitive(c)) > 0
+    )
     g.members = members
     return g as unknown as Cib.Group
   }
@@ -439,7 +466,12 @@ class Decoder {
       return true
     })
     if (clone.child === undefined)
-      this.fail(new UnsupportedElementError({ ...this.where(chain), element: `${chain.node.name} without a primitive or group` }))
+      this.fail(
+        new UnsupportedElementError({
+          ...this.where(chain),
+          element: `${chain.node.name} without a primitive or group`
+        })
+      )
     return clone as unknown as Cib.Clone
   }
 
@@ -468,7 +500,8 @@ class Decoder {
 
   opaque(node: XNode): Cib.XmlElement {
     const attributes: Array<readonly [string, string]> = []
-    for (let i = 0; i < node.attrs.length; i += 2) attributes.push([node.attrs[i] as string, node.attrs[i + 1] as string])
+    for (let i = 0; i < node.attrs.length; i += 2)
+      attributes.push([node.attrs[i] as string, node.attrs[i + 1] as string])
     return { name: node.name, attributes, children: node.children.map((c) => this.opaque(c)) }
   }
 
@@ -667,7 +700,12 @@ class Decoder {
       }
       if (!ok)
         this.fail(
-          new UnknownReferenceError({ ...this.where(ref.chain, ref.attribute), attribute: ref.attribute, reference: r, expected })
+          new UnknownReferenceError({
+            ...this.where(ref.chain, ref.attribute),
+            attribute: ref.attribute,
+            reference: r,
+            expected
+          })
         )
     }
   }
@@ -695,7 +733,13 @@ export const decode = (text: string, file: string | undefined, checkNodeReferenc
     if (!(e instanceof XmlError)) throw e
     const { line, column } = lineColumn(text, e.offset)
     throw new DecodeFailure(
-      new XmlSyntaxError({ ...(file === undefined ? {} : { file }), line, column, path: "", reason: e.reason })
+      new XmlSyntaxError({
+        ...(file === undefined ? {} : { file }),
+        line,
+        column,
+        path: "",
+        reason: e.reason
+      })
     )
   }
   return new Decoder(text, file, checkNodeReferences).cib(root)

@@ -14,7 +14,8 @@ const ESCAPES: Record<string, string> = {
   "\n": "&#10;",
   "\r": "&#13;"
 }
-const escape = (value: string) => (ESCAPE.test(value) ? value.replace(/[&<>"\t\n\r]/g, (c) => ESCAPES[c] ?? c) : value)
+const escapeXml = (value: string) =>
+  ESCAPE.test(value) ? value.replace(/[&<>"\t\n\r]/g, (c) => ESCAPES[c] ?? c) : value
 
 type Body = (depth: number) => void
 type Any = Record<string, unknown>
@@ -44,7 +45,7 @@ class Writer {
       const x = v[field.key]
       if (x === undefined) {
         if (field.kind === "timeout" && v.invalidTimeout !== undefined)
-          out += ` ${field.xml}="${escape(v.invalidTimeout as string)}"`
+          out += ` ${field.xml}="${escapeXml(v.invalidTimeout as string)}"`
         continue
       }
       let text: string
@@ -65,10 +66,11 @@ class Writer {
         default:
           text = x as string
       }
-      out += ` ${field.xml}="${escape(text)}"`
+      out += ` ${field.xml}="${escapeXml(text)}"`
     }
     if (spec.extra) {
-      for (const [name, text] of Object.entries(v.extra as Record<string, string>)) out += ` ${name}="${escape(text)}"`
+      for (const [name, text] of Object.entries(v.extra as Record<string, string>))
+        out += ` ${name}="${escapeXml(text)}"`
     }
     return out
   }
@@ -102,8 +104,10 @@ class Writer {
             break
           case "DateExpression":
             this.element(d, "date_expression", this.attrs(specs.date_expression, e), (dd) => {
-              if (e.dateSpec !== undefined) this.element(dd, "date_spec", this.attrs(specs.date_spec, e.dateSpec))
-              if (e.duration !== undefined) this.element(dd, "duration", this.attrs(specs.duration, e.duration))
+              if (e.dateSpec !== undefined)
+                this.element(dd, "date_spec", this.attrs(specs.date_spec, e.dateSpec))
+              if (e.duration !== undefined)
+                this.element(dd, "duration", this.attrs(specs.duration, e.duration))
             })
         }
       }
@@ -112,7 +116,7 @@ class Writer {
 
   opaque(depth: number, xml: Cib.XmlElement) {
     let attrs = ""
-    for (const [name, value] of xml.attributes) attrs += ` ${name}="${escape(value)}"`
+    for (const [name, value] of xml.attributes) attrs += ` ${name}="${escapeXml(value)}"`
     this.element(depth, xml.name, attrs, (d) => {
       for (const child of xml.children) this.opaque(d, child)
     })
@@ -168,7 +172,7 @@ class Writer {
   resourceSets(depth: number, sets: ReadonlyArray<Cib.ResourceSet>) {
     for (const set of sets) {
       this.element(depth, "resource_set", this.attrs(specs.resource_set, set), (d) => {
-        for (const ref of set.resources) this.element(d, "resource_ref", ` id="${escape(ref)}"`)
+        for (const ref of set.resources) this.element(d, "resource_ref", ` id="${escapeXml(ref)}"`)
       })
     }
   }
@@ -220,13 +224,14 @@ class Writer {
         this.element(d, "op_defaults", "", (dd) => this.nvsets(dd, "meta_attributes", c.opDefaults))
       if (c.fencingTopology.length > 0)
         this.element(d, "fencing-topology", "", (dd) => {
-          for (const level of c.fencingTopology) this.element(dd, "fencing-level", this.attrs(specs["fencing-level"], level))
+          for (const level of c.fencingTopology)
+            this.element(dd, "fencing-level", this.attrs(specs["fencing-level"], level))
         })
       if (c.tags.length > 0)
         this.element(d, "tags", "", (dd) => {
           for (const tag of c.tags)
             this.element(dd, "tag", this.attrs(specs.tag, tag), (ddd) => {
-              for (const ref of tag.refs) this.element(ddd, "obj_ref", ` id="${escape(ref)}"`)
+              for (const ref of tag.refs) this.element(ddd, "obj_ref", ` id="${escapeXml(ref)}"`)
             })
         })
       if (c.alerts.length > 0)

@@ -55,7 +55,12 @@ const element = (fields: string, options: { readonly extra?: boolean } = {}): El
     attributes.push({ xml, key, kind: kind as AttributeKind })
     if (isRequired) required.push(xml)
   }
-  return { attributes, byXml: new Map(attributes.map((a) => [a.xml, a])), required, extra: options.extra ?? false }
+  return {
+    attributes,
+    byXml: new Map(attributes.map((a) => [a.xml, a])),
+    required,
+    extra: options.extra ?? false
+  }
 }
 
 const timeFields = "years months weeks days hours minutes seconds"
@@ -85,7 +90,9 @@ export const specs = {
   template: element("!id:id class provider type description"),
   group: element("!id:id description"),
   clone: element("!id:id description"),
-  resource_set: element("id:id id-ref=idRef:idref sequential require-all ordering action role score:score kind"),
+  resource_set: element(
+    "id:id id-ref=idRef:idref sequential require-all ordering action role score:score kind"
+  ),
   resource_ref: element("!id=ref:resource"),
   rsc_location: element("!id:id rsc:resource rsc-pattern role score:score node:node resource-discovery"),
   rsc_colocation: element(
@@ -95,7 +102,9 @@ export const specs = {
     "!id:id kind score:score symmetrical first:resource then:resource first-action then-action require-all"
   ),
   rsc_ticket: element("!id:id !ticket rsc:resource rsc-role loss-policy"),
-  "fencing-level": element("!id:id !index:integer target:node target-pattern target-attribute target-value !devices:devices"),
+  "fencing-level": element(
+    "!id:id !index:integer target:node target-pattern target-attribute target-value !devices:devices"
+  ),
   tag: element("!id:id"),
   obj_ref: element("!id=ref:idref"),
   alert: element("!id:id !path description"),

@@ -5,19 +5,27 @@
 export const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** Deep structural equality; object key order does not matter. */
-export const deepEqual = (a: unknown, b: unknown): boolean => {
+/**
+ * Deep structural equality. Object key order does not matter, except in objects held by a field
+ * named `orderedField` (e.g. "extra", whose order is the XML attribute order).
+ */
+export const deepEqual = (a: unknown, b: unknown, orderedField?: string, ordered = false): boolean => {
   if (a === b) return true
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i], orderedField)) return false
     return true
   }
   if (isRecord(a)) {
     if (!isRecord(b)) return false
     const keys = Object.keys(a)
-    if (keys.length !== Object.keys(b).length) return false
-    for (const k of keys) if (!Object.hasOwn(b, k) || !deepEqual(a[k], b[k])) return false
+    const bKeys = Object.keys(b)
+    if (keys.length !== bKeys.length) return false
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string
+      if (ordered && bKeys[i] !== k) return false
+      if (!Object.hasOwn(b, k) || !deepEqual(a[k], b[k], orderedField, k === orderedField)) return false
+    }
     return true
   }
   return false

@@ -41,7 +41,8 @@ const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"'
 
 const decodeEntities = (raw: string, offset: number): string =>
   raw.replace(/&([^;&]*);|&/g, (match, body: string | undefined, at: number) => {
-    if (body === undefined) throw new XmlError(offset + at, `"&" must start an entity reference such as &amp;`)
+    if (body === undefined)
+      throw new XmlError(offset + at, `"&" must start an entity reference such as &amp;`)
     const named = ENTITIES[body]
     if (named !== undefined) return named
     const code = /^#x[0-9a-fA-F]+$/.test(body)
@@ -86,7 +87,10 @@ export const parseXml = (text: string): XNode => {
     const textEnd = lt === -1 ? length : lt
     for (let i = pos; i < textEnd; i++) {
       if (!isSpace(text.charCodeAt(i))) {
-        fail(i, stack.length === 0 ? "content outside the root element" : "text content is not allowed in a CIB")
+        fail(
+          i,
+          stack.length === 0 ? "content outside the root element" : "text content is not allowed in a CIB"
+        )
       }
     }
     if (lt === -1) break

@@ -3,13 +3,25 @@
  * scalar is a string, so `notify: true` and `cidr_netmask: 24` keep their text) and reports every
  * problem with file, line, column and field path.
  */
-import { isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, type Scalar } from "yaml"
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type Scalar,
+  visit,
+  type YAMLError
+} from "yaml"
 import type * as Cib from "../Cib.ts"
 import * as Duration from "../Duration.ts"
 import * as Errors from "../Errors.ts"
 import * as Score from "../Score.ts"
-import * as Ids from "./yamlIds.ts"
 import { MissingFieldError, UnknownFieldError, WrongTypeError, YamlSyntaxError } from "./yamlErrors.ts"
+import * as Ids from "./yamlIds.ts"
 
 export type YamlDecodeError =
   | YamlSyntaxError
@@ -53,8 +65,28 @@ const levenshtein = (a: string, b: string): number => {
   return row[b.length] as number
 }
 
-/** The closest known field, when close enough to be a likely typo. */
+/** Pacemaker's XML names people carry over, and the YAML field that says the same. */
+const PACEMAKER_NAMES: Record<string, string> = {
+  colocation: "colocate",
+  rsc_colocation: "colocate",
+  rsc_location: "location",
+  rsc_order: "order",
+  rsc_ticket: "ticket",
+  instance_attributes: "params",
+  meta_attributes: "meta",
+  operations: "ops",
+  op: "ops",
+  operation: "op",
+  crm_config: "properties",
+  rsc_defaults: "resource-defaults",
+  op_defaults: "operation-defaults",
+  fencing_topology: "fencing-topology"
+}
+
+/** The known field meant: Pacemaker's name for it, or the closest one when close enough to be a typo. */
 export const suggest = (field: string, known: ReadonlyArray<string>): string | undefined => {
+  const pacemakerName = PACEMAKER_NAMES[field.toLowerCase()]
+  if (pacemakerName !== undefined && known.includes(pacemakerName)) return pacemakerName
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of known) {
@@ -124,9 +156,34 @@ const OP_FIELDS = [
 ]
 const NVSET_FIELDS = ["id", "id-ref", "score", "rules", "values", "pairs"]
 const NVPAIR_FIELDS = ["value", "id", "id-ref"]
-const RULE_FIELDS = ["id", "id-ref", "score", "score-attribute", "role", "boolean-op", "and", "or", "expressions"]
-const SET_FIELDS = ["resources", "id", "id-ref", "sequential", "require-all", "ordering", "action", "role", "score", "kind"]
+const RULE_FIELDS = [
+  "id",
+  "id-ref",
+  "score",
+  "score-attribute",
+  "role",
+  "boolean-op",
+  "and",
+  "or",
+  "expressions"
+]
+const SET_FIELDS = [
+  "resources",
+  "id",
+  "id-ref",
+  "sequential",
+  "require-all",
+  "ordering",
+  "action",
+  "role",
+  "score",
+  "kind"
+]
 const CONSTRAINT_KINDS = ["prefer", "avoid", "location", "colocate", "order", "ticket"]
+/** The path of the document itself (its fields' paths are their bare names). */
+const TOP = "(top level)"
+const fieldPath = (path: string, name: string) => (path === TOP ? name : `${path}.${name}`)
+
 const TOP_FIELDS = [
   "properties",
   "nodes",
@@ -179,7 +236,12 @@ class Decoder {
 
   invalid(node: YNode, path: string, value: string, expected: string): never {
     return this.fail(
-      new Errors.InvalidValueError({ ...this.where(this.at(node), path), attribute: leaf(path), value, expected })
+      new Errors.InvalidValueError({
+        ...this.where(this.at(node), path),
+        attribute: leaf(path),
+        value,
+        expected
+      })
     )
   }
 
@@ -197,7 +259,7 @@ class Decoder {
       if (!known.includes(name))
         this.fail(
           new UnknownFieldError({
-            ...this.where(this.at(key), `${path}.${name}`),
+            ...this.where(this.at(key), fieldPath(path, name)),
             field: name,
             ...optional("suggestion", suggest(name, known))
           })
@@ -205,7 +267,7 @@ class Decoder {
       if (result.has(name))
         this.fail(
           new WrongTypeError({
-            ...this.where(this.at(key), `${path}.${name}`),
+            ...this.where(this.at(key), fieldPath(path, name)),
             expected: "given once",
             found: "a repeated field"
           })
@@ -258,7 +320,13 @@ class Decoder {
     return field === undefined ? undefined : this.text(field.value, `${path}.${name}`)
   }
 
-  required(fields: Fields, name: string, path: string, owner: YNode, at?: Position): { value: YNode; key: Scalar } {
+  required(
+    fields: Fields,
+    name: string,
+    path: string,
+    owner: YNode,
+    at?: Position
+  ): { value: YNode; key: Scalar } {
     const field = fields.get(name)
     if (field === undefined)
       this.fail(new MissingFieldError({ ...this.where(at ?? this.at(owner), path), field: name }))
@@ -269,7 +337,13 @@ class Decoder {
     const text = this.text(node, path)
     const score = Score.parse(text)
     if (score === undefined)
-      this.fail(new Errors.InvalidScoreError({ ...this.where(this.at(node), path), attribute: leaf(path), value: text }))
+      this.fail(
+        new Errors.InvalidScoreError({
+          ...this.where(this.at(node), path),
+          attribute: leaf(path),
+          value: text
+        })
+      )
     return score
   }
 
@@ -283,7 +357,11 @@ class Decoder {
     const ms = Duration.parse(text)
     if (ms === undefined)
       this.fail(
-        new Errors.InvalidDurationError({ ...this.where(this.at(node), path), attribute: leaf(path), value: text })
+        new Errors.InvalidDurationError({
+          ...this.where(this.at(node), path),
+          attribute: leaf(path),
+          value: text
+        })
       )
     return ms
   }
@@ -318,7 +396,8 @@ class Decoder {
   /** An explicit `id` field, or the generated one. */
   idOf(fields: Fields, path: string, owner: YNode, generated: () => string): string {
     const explicit = fields.get("id")
-    if (explicit !== undefined) return this.declare(this.text(explicit.value, `${path}.id`), explicit.value, `${path}.id`)
+    if (explicit !== undefined)
+      return this.declare(this.text(explicit.value, `${path}.id`), explicit.value, `${path}.id`)
     return this.declare(generated(), owner, path)
   }
 
@@ -410,7 +489,11 @@ class Decoder {
       names.add(entry.name)
       if (!isMap(entry.value)) {
         const value = this.text(entry.value, entry.path)
-        return { id: this.declare(this.pairId(setId, entry.name, entry.key, entry.path), entry.key, entry.path), name: entry.name, value }
+        return {
+          id: this.declare(this.pairId(setId, entry.name, entry.key, entry.path), entry.key, entry.path),
+          name: entry.name,
+          value
+        }
       }
       const fields = this.fields(entry.value, entry.path, NVPAIR_FIELDS)
       return this.nvpair(fields, entry.path, entry.value, entry.name, setId)
@@ -424,13 +507,21 @@ class Decoder {
     })
   }
 
-  private nvpair(fields: Fields, path: string, owner: YNode, name: string | undefined, setId: string | undefined): Cib.NvPair {
+  private nvpair(
+    fields: Fields,
+    path: string,
+    owner: YNode,
+    name: string | undefined,
+    setId: string | undefined
+  ): Cib.NvPair {
     const idRef = this.referField(fields, "id-ref", path, "id")
     const explicit = fields.get("id")
     const pair: Mutable<Cib.NvPair> = {}
-    if (explicit !== undefined) pair.id = this.declare(this.text(explicit.value, `${path}.id`), explicit.value, `${path}.id`)
+    if (explicit !== undefined)
+      pair.id = this.declare(this.text(explicit.value, `${path}.id`), explicit.value, `${path}.id`)
     else if (idRef === undefined) {
-      if (name === undefined) this.fail(new MissingFieldError({ ...this.where(this.at(owner), path), field: "name" }))
+      if (name === undefined)
+        this.fail(new MissingFieldError({ ...this.where(this.at(owner), path), field: "name" }))
       pair.id = this.declare(this.pairId(setId, name, owner, path), owner, path)
     }
     put(pair, "idRef", idRef)
@@ -440,14 +531,17 @@ class Decoder {
   }
 
   private pairId(setId: string | undefined, name: string, node: YNode, path: string): string {
-    if (setId === undefined) this.fail(new MissingFieldError({ ...this.where(this.at(node), path), field: "id" }))
+    if (setId === undefined)
+      this.fail(new MissingFieldError({ ...this.where(this.at(node), path), field: "id" }))
     return Ids.nvpairId(setId, name)
   }
 
   // -- rules
 
   rules(node: YNode, path: string, owner: string): Array<Cib.Rule> {
-    return this.list(node, path).map((item, i) => this.rule(item.node, item.path, () => Ids.indexed(Ids.ruleBase(owner), i)))
+    return this.list(node, path).map((item, i) =>
+      this.rule(item.node, item.path, () => Ids.indexed(Ids.ruleBase(owner), i))
+    )
   }
 
   rule(node: YNode, path: string, generated: () => string): Cib.Rule {
@@ -476,7 +570,9 @@ class Decoder {
       )
     const form = forms[0]
     if (form === undefined && idRef === undefined)
-      this.fail(new MissingFieldError({ ...this.where(this.at(node), path), field: "and, or or expressions" }))
+      this.fail(
+        new MissingFieldError({ ...this.where(this.at(node), path), field: "and, or or expressions" })
+      )
     const booleanOp = this.optText(fields, "boolean-op", path)
     if (booleanOp !== undefined && form !== "expressions")
       this.fail(
@@ -527,14 +623,19 @@ class Decoder {
       put(expression, "start", this.optText(fields, "start", path))
       put(expression, "end", this.optText(fields, "end", path))
       const duration = fields.get("duration")
-      if (duration !== undefined) expression.duration = this.textRecord(duration.value, `${path}.duration`, DURATION_FIELDS)
+      if (duration !== undefined)
+        expression.duration = this.textRecord(duration.value, `${path}.duration`, DURATION_FIELDS)
       const spec = fields.get("spec")
       if (spec !== undefined) expression.dateSpec = this.textRecord(spec.value, `${path}.spec`, SPEC_FIELDS)
       return expression
     }
     if (has("resource")) {
       const fields = this.fields(node, path, ["resource", "id"])
-      const agent = this.fields(fields.get("resource")?.value, `${path}.resource`, ["class", "provider", "type"])
+      const agent = this.fields(fields.get("resource")?.value, `${path}.resource`, [
+        "class",
+        "provider",
+        "type"
+      ])
       const expression: Mutable<Cib.ResourceExpression> = { _tag: "ResourceExpression", id: idOf(fields) }
       put(expression, "class", this.optText(agent, "class", `${path}.resource`))
       put(expression, "provider", this.optText(agent, "provider", `${path}.resource`))
@@ -560,7 +661,11 @@ class Decoder {
   }
 
   /** A mapping of optional text fields (date spec, duration), with an optional id. */
-  private textRecord<K extends string>(node: YNode, path: string, names: ReadonlyArray<K>): { [P in K]?: string } {
+  private textRecord<K extends string>(
+    node: YNode,
+    path: string,
+    names: ReadonlyArray<K>
+  ): { [P in K]?: string } {
     const fields = this.fields(node, path, names)
     const record: Record<string, string> = {}
     for (const name of names) {
@@ -574,15 +679,30 @@ class Decoder {
 
   // -- resources
 
-  resource(id: string, key: Scalar, node: YNode, path: string, inside: "top" | "group" | "clone"): Cib.Resource {
+  resource(
+    id: string,
+    key: Scalar,
+    node: YNode,
+    path: string,
+    inside: "top" | "group" | "clone"
+  ): Cib.Resource {
     if (isMap(node)) {
       const kinds = RESOURCE_KINDS.filter((k) => node.has(k))
       if (node.has("bundle"))
-        this.wrongType(node.get("bundle", true) as YNode, `${path}.bundle`, "written in CIB XML (bundles are not part of the YAML format)")
+        this.wrongType(
+          node.get("bundle", true) as YNode,
+          `${path}.bundle`,
+          "written in CIB XML (bundles are not part of the YAML format)"
+        )
       if (kinds.length > 1)
         this.fail(
           new WrongTypeError({
-            ...this.where(this.at(node), path),
+            ...this.where(
+              this.at(
+                node.items.find((pair) => isScalar(pair.key) && pair.key.value === kinds[1])?.key as YNode
+              ),
+              `${path}.${kinds[1]}`
+            ),
             expected: "one kind of resource",
             found: kinds.join(" and ")
           })
@@ -590,11 +710,19 @@ class Decoder {
       const kind = kinds[0]
       if (kind !== undefined && inside === "group")
         this.fail(
-          new WrongTypeError({ ...this.where(this.at(node), `${path}.${kind}`), expected: "a primitive (a group holds primitives only)", found: `a ${kind}` })
+          new WrongTypeError({
+            ...this.where(this.at(node), `${path}.${kind}`),
+            expected: "a primitive (a group holds primitives only)",
+            found: `a ${kind}`
+          })
         )
       if ((kind === "clone" || kind === "promotable" || kind === "master") && inside === "clone")
         this.fail(
-          new WrongTypeError({ ...this.where(this.at(node), `${path}.${kind}`), expected: "a primitive or a group", found: "a clone inside a clone" })
+          new WrongTypeError({
+            ...this.where(this.at(node), `${path}.${kind}`),
+            expected: "a primitive or a group",
+            found: "a clone inside a clone"
+          })
         )
       if (kind === "group") return this.group(id, key, node, path)
       if (kind !== undefined) return this.clone(id, key, node, path, kind)
@@ -627,7 +755,12 @@ class Decoder {
       const text = this.text(agent.value, `${path}.agent`)
       const parts = text.split(":")
       if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === ""))
-        this.invalid(agent.value, `${path}.agent`, text, "class:provider:type or class:type, e.g. ocf:heartbeat:IPaddr2")
+        this.invalid(
+          agent.value,
+          `${path}.agent`,
+          text,
+          "class:provider:type or class:type, e.g. ocf:heartbeat:IPaddr2"
+        )
       resource.class = parts[0]
       if (parts.length === 3) resource.provider = parts[1]
       resource.type = parts[parts.length - 1]
@@ -647,7 +780,11 @@ class Decoder {
       const operations: Mutable<Cib.Operations> = { ops: [] }
       const operationsId = fields.get("operations-id")
       if (operationsId !== undefined)
-        operations.id = this.declare(this.text(operationsId.value, `${path}.operations-id`), operationsId.value, `${path}.operations-id`)
+        operations.id = this.declare(
+          this.text(operationsId.value, `${path}.operations-id`),
+          operationsId.value,
+          `${path}.operations-id`
+        )
       put(operations, "idRef", this.referField(fields, "operations-ref", path, "operations"))
       const ops = fields.get("ops")
       if (ops !== undefined) operations.ops = this.operations(id, ops.value, `${path}.ops`)
@@ -656,9 +793,11 @@ class Decoder {
     if (tag === "Primitive") {
       this.resourceIds.add(id)
       if (resource.class === "stonith") this.stonithIds.add(id)
-      if (resource.class === "ocf" && resource.provider === "pacemaker" && resource.type === "remote") this.remoteNodeNames.add(id)
+      if (resource.class === "ocf" && resource.provider === "pacemaker" && resource.type === "remote")
+        this.remoteNodeNames.add(id)
       for (const set of resource.metaAttributes as ReadonlyArray<Cib.NvSet>)
-        for (const pair of set.nvpairs) if (pair.name === "remote-node" && pair.value !== undefined) this.remoteNodeNames.add(pair.value)
+        for (const pair of set.nvpairs)
+          if (pair.name === "remote-node" && pair.value !== undefined) this.remoteNodeNames.add(pair.value)
     } else this.templateIds.add(id)
     return resource as unknown as T extends "Primitive" ? Cib.Primitive : Cib.Template
   }
@@ -671,25 +810,47 @@ class Decoder {
   operations(resourceId: string, node: YNode, path: string): Array<Cib.Operation> {
     const names = new Ids.NameCounter()
     return this.list(node, path).map((item) => {
-      if (!isMap(item.node)) return this.wrongType(item.node, item.path, "a mapping such as { monitor: 20s } or { name: monitor, interval: 20s }")
-      const shortNames = item.node.items
-        .map((pair) => (isScalar(pair.key) ? String(pair.key.value) : ""))
-        .filter((k) => !OP_FIELDS.includes(k))
+      if (!isMap(item.node))
+        return this.wrongType(
+          item.node,
+          item.path,
+          "a mapping such as { monitor: 20s } or { name: monitor, interval: 20s }"
+        )
+      // keys that are not op fields: exactly one is the short form's operation name ({ monitor: 20s })
+      const shortKeys = item.node.items
+        .map((pair) => pair.key as YNode)
+        .filter((key): key is Scalar => isScalar(key) && !OP_FIELDS.includes(String(key.value)))
       const hasName = item.node.has("name")
-      if (!hasName && shortNames.length !== 1)
+      if (!hasName && shortKeys.length !== 1) {
+        // of two candidates, the one that looks like a misspelt op field is the mistake
+        const offender =
+          shortKeys.find((key) => suggest(String(key.value), OP_FIELDS) !== undefined) ??
+          (shortKeys[1] as Scalar)
+        const field = String(offender?.value)
         this.fail(
-          shortNames.length === 0
-            ? new MissingFieldError({ ...this.where(this.at(item.node), item.path), field: "name (or write { monitor: 20s })" })
+          shortKeys.length === 0
+            ? new MissingFieldError({
+                ...this.where(this.at(item.node), item.path),
+                field: "name (or write { monitor: 20s })"
+              })
             : new UnknownFieldError({
-                ...this.where(this.at(item.node), `${item.path}.${shortNames[1]}`),
-                field: shortNames[1] as string,
-                ...optional("suggestion", suggest(shortNames[1] as string, OP_FIELDS))
+                ...this.where(this.at(offender), `${item.path}.${field}`),
+                field,
+                ...optional("suggestion", suggest(field, OP_FIELDS))
               })
         )
-      const shortName = hasName ? undefined : (shortNames[0] as string)
-      const fields = this.fields(item.node, item.path, shortName === undefined ? OP_FIELDS : [...OP_FIELDS, shortName])
+      }
+      const shortName = hasName ? undefined : String((shortKeys[0] as Scalar).value)
+      const fields = this.fields(
+        item.node,
+        item.path,
+        shortName === undefined ? OP_FIELDS : [...OP_FIELDS, shortName]
+      )
       const name = shortName ?? this.text(fields.get("name")?.value, `${item.path}.name`)
-      const intervalNode = shortName === undefined ? this.required(fields, "interval", item.path, item.node).value : fields.get(shortName)?.value
+      const intervalNode =
+        shortName === undefined
+          ? this.required(fields, "interval", item.path, item.node).value
+          : fields.get(shortName)?.value
       const intervalPath = `${item.path}.${shortName ?? "interval"}`
       if (shortName !== undefined && fields.has("interval"))
         this.fail(
@@ -726,7 +887,13 @@ class Decoder {
     const fields = this.fields(node, path, ["group", "description", "params", "meta"])
     this.declare(id, key, path)
     this.resourceIds.add(id)
-    const group: Mutable<Cib.Group> = { _tag: "Group", id, instanceAttributes: [], metaAttributes: [], members: [] }
+    const group: Mutable<Cib.Group> = {
+      _tag: "Group",
+      id,
+      instanceAttributes: [],
+      metaAttributes: [],
+      members: []
+    }
     put(group, "description", this.optText(fields, "description", path))
     group.instanceAttributes = this.optSets(fields, "params", path, Ids.instanceSet(id))
     group.metaAttributes = this.optSets(fields, "meta", path, Ids.metaSet(id))
@@ -736,7 +903,13 @@ class Decoder {
     return group
   }
 
-  clone(id: string, key: Scalar, node: YNode, path: string, kind: "clone" | "promotable" | "master"): Cib.Clone {
+  clone(
+    id: string,
+    key: Scalar,
+    node: YNode,
+    path: string,
+    kind: "clone" | "promotable" | "master"
+  ): Cib.Clone {
     const fields = this.fields(node, path, [kind, "description", "params", "meta"])
     this.declare(id, key, path)
     this.resourceIds.add(id)
@@ -764,16 +937,34 @@ class Decoder {
     if (kind === "promotable") {
       const first = meta[0]
       if (first !== undefined && first.id !== undefined && first.idRef === undefined) {
-        const promotable = { id: this.declare(Ids.nvpairId(first.id, "promotable"), fields.get(kind)?.key, `${path}.meta.promotable`), name: "promotable", value: "true" }
+        const promotable = {
+          id: this.declare(
+            Ids.nvpairId(first.id, "promotable"),
+            fields.get(kind)?.key,
+            `${path}.meta.promotable`
+          ),
+          name: "promotable",
+          value: "true"
+        }
         meta[0] = { ...first, nvpairs: [promotable, ...first.nvpairs] }
       } else {
         const setId = this.declare(Ids.metaSet(id), fields.get(kind)?.key, `${path}.meta`)
-        const promotable = { id: this.declare(Ids.nvpairId(setId, "promotable"), fields.get(kind)?.key, `${path}.meta.promotable`), name: "promotable", value: "true" }
+        const promotable = {
+          id: this.declare(
+            Ids.nvpairId(setId, "promotable"),
+            fields.get(kind)?.key,
+            `${path}.meta.promotable`
+          ),
+          name: "promotable",
+          value: "true"
+        }
         meta.unshift({ id: setId, rules: [], nvpairs: [promotable] })
       }
     }
     clone.metaAttributes = meta
-    clone.child = this.resource(only.name, only.key, only.value, only.path, "clone") as Cib.Primitive | Cib.Group
+    clone.child = this.resource(only.name, only.key, only.value, only.path, "clone") as
+      | Cib.Primitive
+      | Cib.Group
     return clone
   }
 
@@ -787,14 +978,19 @@ class Decoder {
           this.refer(value, r.node, r.path, "resource")
           return value
         })
-        return { id: this.declare(Ids.indexed(Ids.resourceSetBase(constraintId()), i), item.node, item.path), resources }
+        return {
+          id: this.declare(Ids.indexed(Ids.resourceSetBase(constraintId()), i), item.node, item.path),
+          resources
+        }
       }
       const fields = this.fields(item.node, item.path, SET_FIELDS)
       const idRef = this.referField(fields, "id-ref", item.path, "id")
       const explicit = fields.get("id")
       const set: Mutable<Cib.ResourceSet> = { resources: [] }
-      if (explicit !== undefined) set.id = this.declare(this.text(explicit.value, `${item.path}.id`), explicit.value, `${item.path}.id`)
-      else if (idRef === undefined) set.id = this.declare(Ids.indexed(Ids.resourceSetBase(constraintId()), i), item.node, item.path)
+      if (explicit !== undefined)
+        set.id = this.declare(this.text(explicit.value, `${item.path}.id`), explicit.value, `${item.path}.id`)
+      else if (idRef === undefined)
+        set.id = this.declare(Ids.indexed(Ids.resourceSetBase(constraintId()), i), item.node, item.path)
       put(set, "idRef", idRef)
       put(set, "sequential", this.optText(fields, "sequential", item.path))
       put(set, "requireAll", this.optText(fields, "require-all", item.path))
@@ -829,7 +1025,9 @@ class Decoder {
       resources: isSeq(item.node)
         ? item.node.items.map((r) => (isScalar(r) ? String(r.value) : ""))
         : isMap(item.node) && isSeq(item.node.get("resources", true))
-          ? (item.node.get("resources", true) as unknown as { items: Array<unknown> }).items.map((r) => (isScalar(r) ? String(r.value) : ""))
+          ? (item.node.get("resources", true) as unknown as { items: Array<unknown> }).items.map((r) =>
+              isScalar(r) ? String(r.value) : ""
+            )
           : []
     }))
     const explicit = fields.get("id")
@@ -838,7 +1036,8 @@ class Decoder {
         ? this.declare(this.text(explicit.value, `${path}.id`), explicit.value, `${path}.id`)
         : this.declare(this.constraintIds.take(base({ ...partial, resourceSets: labels })), node, path)
     const constraint = { ...partial, id }
-    if (setsField !== undefined) constraint.resourceSets = this.resourceSets(setsField.value, `${path}.sets`, () => id)
+    if (setsField !== undefined)
+      constraint.resourceSets = this.resourceSets(setsField.value, `${path}.sets`, () => id)
     return constraint
   }
 
@@ -853,13 +1052,26 @@ class Decoder {
     switch (kind) {
       case "prefer":
       case "avoid": {
-        const fields = this.fields(body, at, ["rsc", "rsc-pattern", "node", "score", "role", "resource-discovery", "id"])
+        const fields = this.fields(body, at, [
+          "rsc",
+          "rsc-pattern",
+          "node",
+          "score",
+          "role",
+          "resource-discovery",
+          "id"
+        ])
         const location: Mutable<Cib.Location> = { _tag: "Location", id: "", rules: [], resourceSets: [] }
         this.locationTarget(fields, at, body, location)
         put(location, "role", this.optText(fields, "role", at))
         const strength = this.optScore(fields, "score", at) ?? Score.INFINITY
         if (strength < 0)
-          this.invalid(fields.get("score")?.value, `${at}.score`, String(strength), `a positive strength (use ${kind === "prefer" ? "avoid" : "prefer"} instead)`)
+          this.invalid(
+            fields.get("score")?.value,
+            `${at}.score`,
+            String(strength),
+            `a positive strength (use ${kind === "prefer" ? "avoid" : "prefer"} instead)`
+          )
         location.score = kind === "prefer" ? strength : strength === 0 ? 0 : -strength
         const nodeField = this.required(fields, "node", at, body, this.at(kindNode))
         location.node = this.text(nodeField.value, `${at}.node`)
@@ -868,7 +1080,17 @@ class Decoder {
         return this.withId(fields, at, body, Ids.locationBase, location)
       }
       case "location": {
-        const fields = this.fields(body, at, ["rsc", "rsc-pattern", "sets", "node", "score", "role", "resource-discovery", "rules", "id"])
+        const fields = this.fields(body, at, [
+          "rsc",
+          "rsc-pattern",
+          "sets",
+          "node",
+          "score",
+          "role",
+          "resource-discovery",
+          "rules",
+          "id"
+        ])
         const location: Mutable<Cib.Location> = { _tag: "Location", id: "", rules: [], resourceSets: [] }
         this.locationTarget(fields, at, body, location, !fields.has("sets"))
         put(location, "role", this.optText(fields, "role", at))
@@ -882,7 +1104,17 @@ class Decoder {
         return withId
       }
       case "colocate": {
-        const fields = this.fields(body, at, ["rsc", "with", "role", "with-role", "score", "node-attribute", "influence", "sets", "id"])
+        const fields = this.fields(body, at, [
+          "rsc",
+          "with",
+          "role",
+          "with-role",
+          "score",
+          "node-attribute",
+          "influence",
+          "sets",
+          "id"
+        ])
         const colocation: Mutable<Cib.Colocation> = { _tag: "Colocation", id: "", resourceSets: [] }
         put(colocation, "score", this.optScore(fields, "score", at))
         put(colocation, "rsc", this.referField(fields, "rsc", at, "resource"))
@@ -895,7 +1127,18 @@ class Decoder {
         return this.withId(fields, at, body, Ids.colocationBase, colocation)
       }
       case "order": {
-        const fields = this.fields(body, at, ["first", "then", "first-action", "then-action", "kind", "symmetrical", "score", "require-all", "sets", "id"])
+        const fields = this.fields(body, at, [
+          "first",
+          "then",
+          "first-action",
+          "then-action",
+          "kind",
+          "symmetrical",
+          "score",
+          "require-all",
+          "sets",
+          "id"
+        ])
         const order: Mutable<Cib.Order> = { _tag: "Order", id: "", resourceSets: [] }
         put(order, "kind", this.optText(fields, "kind", at))
         put(order, "score", this.optScore(fields, "score", at))
@@ -913,7 +1156,10 @@ class Decoder {
         const ticket: Mutable<Cib.Ticket> = {
           _tag: "Ticket",
           id: "",
-          ticket: this.text(this.required(fields, "ticket", at, body, this.at(kindNode)).value, `${at}.ticket`),
+          ticket: this.text(
+            this.required(fields, "ticket", at, body, this.at(kindNode)).value,
+            `${at}.ticket`
+          ),
           resourceSets: []
         }
         put(ticket, "rsc", this.referField(fields, "rsc", at, "resource"))
@@ -932,7 +1178,13 @@ class Decoder {
     }
   }
 
-  private locationTarget(fields: Fields, path: string, body: YNode, location: Mutable<Cib.Location>, needed = true) {
+  private locationTarget(
+    fields: Fields,
+    path: string,
+    body: YNode,
+    location: Mutable<Cib.Location>,
+    needed = true
+  ) {
     const rsc = this.referField(fields, "rsc", path, "resource")
     const pattern = this.optText(fields, "rsc-pattern", path)
     if (needed && rsc === undefined && pattern === undefined)
@@ -945,7 +1197,8 @@ class Decoder {
   private needTargets(fields: Fields, path: string, kindNode: YNode, names: ReadonlyArray<string>) {
     if (fields.has("sets")) return
     for (const name of names)
-      if (!fields.has(name)) this.fail(new MissingFieldError({ ...this.where(this.at(kindNode), path), field: name }))
+      if (!fields.has(name))
+        this.fail(new MissingFieldError({ ...this.where(this.at(kindNode), path), field: name }))
   }
 
   // -- the rest
@@ -953,14 +1206,26 @@ class Decoder {
   nodes(node: YNode, path: string): Array<Cib.Node> {
     const nodeIds = new Map<string, Position>()
     return this.entries(node, path).map((entry) => {
-      const fields = this.fields(entry.value, entry.path, ["id", "type", "score", "description", "attributes", "utilization"], this.at(entry.key))
+      const fields = this.fields(
+        entry.value,
+        entry.path,
+        ["id", "type", "score", "description", "attributes", "utilization"],
+        this.at(entry.key)
+      )
       const idField = fields.get("id")
       const id = idField === undefined ? entry.name : this.text(idField.value, `${entry.path}.id`)
       // node ids live apart from other ids (a remote node shares its id with its connection resource)
       const first = nodeIds.get(id)
       if (first !== undefined) {
         const at = this.at(idField?.value ?? entry.key)
-        this.fail(new Errors.DuplicateIdError({ ...this.where(at, entry.path), id, firstLine: first.line, firstColumn: first.column }))
+        this.fail(
+          new Errors.DuplicateIdError({
+            ...this.where(at, entry.path),
+            id,
+            firstLine: first.line,
+            firstColumn: first.column
+          })
+        )
       }
       nodeIds.set(id, this.at(idField?.value ?? entry.key))
       this.nodeNames.add(entry.name)
@@ -979,18 +1244,34 @@ class Decoder {
       return this.entries(node, path).flatMap((entry) => {
         this.refer(entry.name, entry.key, entry.path, "node")
         return this.list(entry.value, entry.path).map((level, i) => {
-          const devices = isSeq(level.node) ? this.strings(level.node, level.path) : [this.text(level.node, level.path)]
+          const devices = isSeq(level.node)
+            ? this.strings(level.node, level.path)
+            : [this.text(level.node, level.path)]
           for (const [j, device] of devices.entries())
-            this.refer(device, isSeq(level.node) ? (level.node.items[j] as YNode) : level.node, level.path, "stonith device")
+            this.refer(
+              device,
+              isSeq(level.node) ? (level.node.items[j] as YNode) : level.node,
+              level.path,
+              "stonith device"
+            )
           const id = this.declare(Ids.fencingLevelId(entry.name, i + 1), level.node, level.path)
           return { id, index: i + 1, target: entry.name, devices }
         })
       })
     return this.list(node, path).map((item) => {
-      const fields = this.fields(item.node, item.path, ["id", "index", "target", "target-pattern", "target-attribute", "target-value", "devices"])
+      const fields = this.fields(item.node, item.path, [
+        "id",
+        "index",
+        "target",
+        "target-pattern",
+        "target-attribute",
+        "target-value",
+        "devices"
+      ])
       const indexNode = this.required(fields, "index", item.path, item.node).value
       const indexText = this.text(indexNode, `${item.path}.index`)
-      if (!/^[0-9]+$/.test(indexText)) this.invalid(indexNode, `${item.path}.index`, indexText, "a level number (1, 2, …)")
+      if (!/^[0-9]+$/.test(indexText))
+        this.invalid(indexNode, `${item.path}.index`, indexText, "a level number (1, 2, …)")
       const index = Number(indexText)
       const target = this.referField(fields, "target", item.path, "node")
       const devicesField = this.required(fields, "devices", item.path, item.node)
@@ -1027,35 +1308,51 @@ class Decoder {
 
   alerts(node: YNode, path: string): Array<Cib.Alert> {
     return this.entries(node, path).map((entry) => {
-      const fields = this.fields(entry.value, entry.path, ["path", "description", "params", "meta", "recipients"], this.at(entry.key))
+      const fields = this.fields(
+        entry.value,
+        entry.path,
+        ["path", "description", "params", "meta", "recipients"],
+        this.at(entry.key)
+      )
       this.declare(entry.name, entry.key, entry.path)
       const alert: Mutable<Cib.Alert> = {
         id: entry.name,
-        path: this.text(this.required(fields, "path", entry.path, entry.value, this.at(entry.key)).value, `${entry.path}.path`),
+        path: this.text(
+          this.required(fields, "path", entry.path, entry.value, this.at(entry.key)).value,
+          `${entry.path}.path`
+        ),
         instanceAttributes: this.optSets(fields, "params", entry.path, Ids.instanceSet(entry.name)),
         metaAttributes: this.optSets(fields, "meta", entry.path, Ids.metaSet(entry.name)),
         recipients: []
       }
       put(alert, "description", this.optText(fields, "description", entry.path))
-      alert.recipients = this.entries(fields.get("recipients")?.value, `${entry.path}.recipients`).map((r) => {
-        this.declare(r.name, r.key, r.path)
-        if (!isMap(r.value)) return { id: r.name, value: this.text(r.value, r.path), instanceAttributes: [], metaAttributes: [] }
-        const rf = this.fields(r.value, r.path, ["value", "description", "params", "meta"])
-        const recipient: Mutable<Cib.AlertRecipient> = {
-          id: r.name,
-          value: this.text(this.required(rf, "value", r.path, r.value).value, `${r.path}.value`),
-          instanceAttributes: this.optSets(rf, "params", r.path, Ids.instanceSet(r.name)),
-          metaAttributes: this.optSets(rf, "meta", r.path, Ids.metaSet(r.name))
+      alert.recipients = this.entries(fields.get("recipients")?.value, `${entry.path}.recipients`).map(
+        (r) => {
+          this.declare(r.name, r.key, r.path)
+          if (!isMap(r.value))
+            return {
+              id: r.name,
+              value: this.text(r.value, r.path),
+              instanceAttributes: [],
+              metaAttributes: []
+            }
+          const rf = this.fields(r.value, r.path, ["value", "description", "params", "meta"])
+          const recipient: Mutable<Cib.AlertRecipient> = {
+            id: r.name,
+            value: this.text(this.required(rf, "value", r.path, r.value).value, `${r.path}.value`),
+            instanceAttributes: this.optSets(rf, "params", r.path, Ids.instanceSet(r.name)),
+            metaAttributes: this.optSets(rf, "meta", r.path, Ids.metaSet(r.name))
+          }
+          put(recipient, "description", this.optText(rf, "description", r.path))
+          return recipient
         }
-        put(recipient, "description", this.optText(rf, "description", r.path))
-        return recipient
-      })
+      )
       return alert
     })
   }
 
   configuration(root: YNode): Cib.Configuration {
-    const fields = this.fields(root, "(top level)", TOP_FIELDS)
+    const fields = this.fields(root, TOP, TOP_FIELDS)
     const field = (name: string) => fields.get(name)?.value
     const nodes = this.nodes(field("nodes"), "nodes")
     const templates = this.entries(field("templates"), "templates").map((e) =>
@@ -1065,9 +1362,13 @@ class Decoder {
       this.resource(e.name, e.key, e.value, e.path, "top")
     )
     const tags = this.tags(field("tags"), "tags")
-    const constraints = this.list(field("constraints"), "constraints").map((item) => this.constraint(item.node, item.path))
+    const constraints = this.list(field("constraints"), "constraints").map((item) =>
+      this.constraint(item.node, item.path)
+    )
     const configuration: Mutable<Cib.Configuration> = {
-      clusterProperties: fields.has("properties") ? this.nvsets(field("properties"), "properties", Ids.PROPERTIES_SET) : [],
+      clusterProperties: fields.has("properties")
+        ? this.nvsets(field("properties"), "properties", Ids.PROPERTIES_SET)
+        : [],
       nodes,
       resources,
       templates,
@@ -1108,13 +1409,35 @@ const leaf = (path: string) => path.slice(path.lastIndexOf(".") + 1)
 const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } =>
   (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
 
+/**
+ * The parser notices a `{` or `[` that is never closed only where the text ends or the indentation
+ * drops; the user needs to see the bracket that was left open, so point there.
+ */
+const unclosedFlowStart = (doc: Document.Parsed, problem: YAMLError): number | undefined => {
+  const kind = /^Flow (map|sequence) .*end with/.exec(problem.message)?.[1]
+  if (kind === undefined) return undefined
+  let start: number | undefined
+  visit(doc, {
+    Collection(_, node) {
+      if (node.flow === true && node.range?.[1] === problem.pos[0] && isMap(node) === (kind === "map"))
+        start = node.range[0]
+    }
+  })
+  return start
+}
+
 /** Decodes YAML text; throws {@link Failure}. */
 export const decodeText = (text: string, file: string | undefined): Cib.Configuration => {
   const lines = new LineCounter()
-  const doc = parseDocument(text, { schema: "failsafe", lineCounter: lines, uniqueKeys: false, prettyErrors: false })
+  const doc = parseDocument(text, {
+    schema: "failsafe",
+    lineCounter: lines,
+    uniqueKeys: false,
+    prettyErrors: false
+  })
   const problem = doc.errors[0]
   if (problem !== undefined) {
-    const { line, col } = lines.linePos(problem.pos[0])
+    const { line, col } = lines.linePos(unclosedFlowStart(doc, problem) ?? problem.pos[0])
     throw new Failure(
       new YamlSyntaxError({
         ...(file === undefined ? {} : { file }),

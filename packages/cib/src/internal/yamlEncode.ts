@@ -59,7 +59,8 @@ const uniqueNames = (pairs: ReadonlyArray<Cib.NvPair>): boolean => {
 
 /** One nvpair as a `values` entry: the bare value when its id is the generated one. */
 const pairValue = (pair: Cib.NvPair, setId: string | undefined, path: string): YValue => {
-  const generated = setId === undefined || pair.name === undefined ? undefined : Ids.nvpairId(setId, pair.name)
+  const generated =
+    setId === undefined || pair.name === undefined ? undefined : Ids.nvpairId(setId, pair.name)
   if (pair.idRef === undefined && pair.id === undefined) cannot(path, "an nvpair without id or id-ref")
   if (pair.idRef === undefined && pair.id === generated && pair.value !== undefined) return pair.value
   const long: YMap = {}
@@ -101,7 +102,8 @@ export const nvsets = (sets: ReadonlyArray<Cib.NvSet>, base: string, path: strin
     if (set.nvpairs.length > 0) {
       if (uniqueNames(set.nvpairs)) {
         const values: YMap = {}
-        for (const pair of set.nvpairs) values[pair.name as string] = pairValue(pair, set.id, `${at}.values.${pair.name}`)
+        for (const pair of set.nvpairs)
+          values[pair.name as string] = pairValue(pair, set.id, `${at}.values.${pair.name}`)
         out.values = values
       } else {
         out.pairs = set.nvpairs.map((pair, j) => {
@@ -109,7 +111,8 @@ export const nvsets = (sets: ReadonlyArray<Cib.NvSet>, base: string, path: strin
           put(item, "name", pair.name)
           put(item, "value", pair.value)
           put(item, "id-ref", pair.idRef)
-          const generated = set.id === undefined || pair.name === undefined ? undefined : Ids.nvpairId(set.id, pair.name)
+          const generated =
+            set.id === undefined || pair.name === undefined ? undefined : Ids.nvpairId(set.id, pair.name)
           if (pair.idRef !== undefined) put(item, "id", pair.id)
           else if (pair.id === undefined) cannot(`${at}.pairs[${j}]`, "an nvpair without id or id-ref")
           else if (pair.id !== generated) item.id = pair.id
@@ -139,7 +142,9 @@ const rule = (r: Cib.Rule, generated: string, path: string): YValue => {
   put(out, "score-attribute", r.scoreAttribute)
   put(out, "role", r.role)
   const base = Ids.expressionBase(r.id ?? r.idRef ?? "rule")
-  const expressions = r.expressions.map((e, i) => expression(e, Ids.indexed(base, i), `${path}.expressions[${i}]`))
+  const expressions = r.expressions.map((e, i) =>
+    expression(e, Ids.indexed(base, i), `${path}.expressions[${i}]`)
+  )
   if (r.booleanOp === undefined) {
     if (r.idRef === undefined || expressions.length > 0) out.and = expressions
   } else if (r.booleanOp === "or") out.or = expressions
@@ -290,7 +295,12 @@ const resource = (r: Cib.Resource, path: string): YMap => {
         if (rest.nvpairs.length > 0) {
           kind = "promotable"
           meta = [rest, ...meta.slice(1)]
-        } else if (meta.length === 1 && first.id === Ids.metaSet(r.id) && first.rules.length === 0 && first.score === undefined) {
+        } else if (
+          meta.length === 1 &&
+          first.id === Ids.metaSet(r.id) &&
+          first.rules.length === 0 &&
+          first.score === undefined
+        ) {
           kind = "promotable"
           meta = []
         }
@@ -418,18 +428,25 @@ const fencingTopology = (levels: ReadonlyArray<Cib.FencingLevel>): YValue | unde
   let previous: string | undefined
   const compact = levels.every((level) => {
     const target = level.target
-    if (target === undefined || level.targetPattern !== undefined || level.targetAttribute !== undefined || level.targetValue !== undefined)
+    if (
+      target === undefined ||
+      level.targetPattern !== undefined ||
+      level.targetAttribute !== undefined ||
+      level.targetValue !== undefined
+    )
       return false
     const list = byTarget[target]
     if (list !== undefined && previous !== target) return false
     const position = (list?.length ?? 0) + 1
     if (level.index !== position || level.id !== Ids.fencingLevelId(target, position)) return false
     previous = target
-    const devices: YValue = level.devices.length === 1 ? (level.devices[0] as string) : new Flow(level.devices)
+    const devices: YValue =
+      level.devices.length === 1 ? (level.devices[0] as string) : new Flow(level.devices)
     byTarget[target] = [...(list ?? []), devices]
     return true
   })
-  if (compact) return Object.fromEntries(Object.entries(byTarget).map(([target, list]) => [target, new Flow(list)]))
+  if (compact)
+    return Object.fromEntries(Object.entries(byTarget).map(([target, list]) => [target, new Flow(list)]))
   return levels.map((level) => {
     const out: YMap = { index: String(level.index), devices: new Flow(level.devices) }
     put(out, "target", level.target)
@@ -469,9 +486,18 @@ export const configuration = (c: Cib.Configuration): YMap => {
       put(entry, "type", node.type)
       if (node.score !== undefined) entry.score = Score.format(node.score)
       put(entry, "description", node.description)
-      put(entry, "attributes", nvsets(node.instanceAttributes, Ids.nodeAttributesSet(node.id), `${path}.attributes`))
-      put(entry, "utilization", nvsets(node.utilization, Ids.nodeUtilizationSet(node.id), `${path}.utilization`))
-      nodes[node.uname] = entry.attributes === undefined && entry.utilization === undefined ? new Flow(entry) : entry
+      put(
+        entry,
+        "attributes",
+        nvsets(node.instanceAttributes, Ids.nodeAttributesSet(node.id), `${path}.attributes`)
+      )
+      put(
+        entry,
+        "utilization",
+        nvsets(node.utilization, Ids.nodeUtilizationSet(node.id), `${path}.utilization`)
+      )
+      nodes[node.uname] =
+        entry.attributes === undefined && entry.utilization === undefined ? new Flow(entry) : entry
     }
     out.nodes = nodes
   }
@@ -484,7 +510,11 @@ export const configuration = (c: Cib.Configuration): YMap => {
   put(out, "resource-defaults", nvsets(c.rscDefaults, Ids.RSC_DEFAULTS_SET, "resource-defaults"))
   put(out, "operation-defaults", nvsets(c.opDefaults, Ids.OP_DEFAULTS_SET, "operation-defaults"))
   put(out, "fencing-topology", fencingTopology(c.fencingTopology))
-  put(out, "tags", keyed(c.tags, "tags", (tag) => new Flow(tag.refs)))
+  put(
+    out,
+    "tags",
+    keyed(c.tags, "tags", (tag) => new Flow(tag.refs))
+  )
   put(
     out,
     "alerts",

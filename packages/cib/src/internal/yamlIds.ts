@@ -30,8 +30,9 @@ export const fencingLevelId = (target: string, index: number): string => `fl-${t
 const joined = (parts: ReadonlyArray<string | undefined>) => parts.filter((p) => p !== undefined).join("-")
 
 /** Resources named by a constraint's sets, for naming set constraints. */
-export const setsLabel = (sets: ReadonlyArray<{ readonly resources: ReadonlyArray<string> }>): string | undefined =>
-  sets.length === 0 ? undefined : sets.flatMap((s) => s.resources).join("-")
+export const setsLabel = (
+  sets: ReadonlyArray<{ readonly resources: ReadonlyArray<string> }>
+): string | undefined => (sets.length === 0 ? undefined : sets.flatMap((s) => s.resources).join("-"))
 
 export const locationBase = (c: {
   readonly rsc?: string | undefined

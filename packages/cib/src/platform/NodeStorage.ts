@@ -43,13 +43,26 @@ export const make = (directory: string): Effect.Effect<StorageService, StorageEr
           }
         }),
       write: (name, bytes) =>
-        attempt("write", at(name), withHandle(at(name), "w", (h) => h.writeFile(bytes))),
-      sync: (name) => attempt("fsync", at(name), withHandle(at(name), "r+", (h) => h.sync())),
+        attempt(
+          "write",
+          at(name),
+          withHandle(at(name), "w", (h) => h.writeFile(bytes))
+        ),
+      sync: (name) =>
+        attempt(
+          "fsync",
+          at(name),
+          withHandle(at(name), "r+", (h) => h.sync())
+        ),
       rename: (from, to) => attempt("rename", at(from), () => fs.rename(at(from), at(to))),
       link: (existing, to) => attempt("link", at(to), () => fs.link(at(existing), at(to))),
       remove: (name) => attempt("remove", at(name), () => fs.rm(at(name), { force: true })),
       list: attempt("list", directory, () => fs.readdir(directory)),
-      syncDirectory: attempt("fsync", directory, withHandle(directory, "r", (h) => h.sync()))
+      syncDirectory: attempt(
+        "fsync",
+        directory,
+        withHandle(directory, "r", (h) => h.sync())
+      )
     }
   })
 

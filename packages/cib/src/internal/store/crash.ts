@@ -14,7 +14,10 @@ export class CrashedError extends Schema.TaggedError<CrashedError>()("CrashedErr
 export const crashAfter = (storage: StorageService, steps: number): StorageService => {
   let done = 0
   const guard =
-    <A extends ReadonlyArray<unknown>, R>(operation: string, f: (...args: A) => Effect.Effect<R, StorageError>) =>
+    <A extends ReadonlyArray<unknown>, R>(
+      operation: string,
+      f: (...args: A) => Effect.Effect<R, StorageError>
+    ) =>
     (...args: A): Effect.Effect<R, StorageError> =>
       Effect.suspend(() => {
         if (done >= steps) return Effect.die(new CrashedError({ step: done + 1, operation }))

@@ -32,15 +32,19 @@ export const encodeFile = (cib: Cib): Uint8Array => {
 export const decodeFile = (bytes: Uint8Array, file: string): Either.Either<Cib, string> => {
   if (bytes.length === 0) return Either.left("empty file")
   const newline = bytes.indexOf(10)
-  const headerText = new TextDecoder().decode(bytes.subarray(0, newline < 0 ? Math.min(bytes.length, 200) : newline + 1))
+  const headerText = new TextDecoder().decode(
+    bytes.subarray(0, newline < 0 ? Math.min(bytes.length, 200) : newline + 1)
+  )
   const header = HEADER.exec(headerText)
-  if (header === null) return Either.left(newline < 0 ? "truncated header" : "no ha-cib header on the first line")
+  if (header === null)
+    return Either.left(newline < 0 ? "truncated header" : "no ha-cib header on the first line")
   const [, adminEpoch, epoch, numUpdates, length, digest] = header
   const body = bytes.subarray(newline + 1)
   const expected = Number(length)
   if (body.length !== expected) return Either.left(`truncated: body has ${body.length} of ${expected} bytes`)
   const actual = sha256Hex(body)
-  if (actual !== digest) return Either.left(`digest mismatch: header says sha256 ${digest}, body has ${actual}`)
+  if (actual !== digest)
+    return Either.left(`digest mismatch: header says sha256 ${digest}, body has ${actual}`)
   let text: string
   try {
     // the header is an XML comment: decoding the whole file keeps the decoder's line numbers right
@@ -53,7 +57,9 @@ export const decodeFile = (bytes: Uint8Array, file: string): Either.Either<Cib, 
     const stated = { adminEpoch: Number(adminEpoch), epoch: Number(epoch), numUpdates: Number(numUpdates) }
     return Version.equals(cib.version, stated)
       ? Either.right(cib)
-      : Either.left(`header says version ${Version.format(stated)}, document has ${Version.format(cib.version)}`)
+      : Either.left(
+          `header says version ${Version.format(stated)}, document has ${Version.format(cib.version)}`
+        )
   })
 }
 

@@ -31,4 +31,3 @@ export interface StorageService {
   /** fsync of the directory: renames, links and removals are on disk. */
   readonly syncDirectory: Effect.Effect<void, StorageError>
 }
-

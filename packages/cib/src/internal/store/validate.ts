@@ -37,7 +37,10 @@ const collectIds = (value: unknown, path: string, out: Collected): void => {
   if (typeof value.id === "string") {
     const first = out.ids.get(value.id)
     if (first !== undefined)
-      out.duplicates.push({ path: `${path}/id`, reason: `duplicate id "${value.id}" (first used at ${first})` })
+      out.duplicates.push({
+        path: `${path}/id`,
+        reason: `duplicate id "${value.id}" (first used at ${first})`
+      })
     else out.ids.set(value.id, path)
   }
   if (typeof value.idRef === "string") out.idRefs.push([value.idRef, `${path}/idRef`])
@@ -75,7 +78,8 @@ const checkReferences = (configuration: Configuration): Problem | undefined => {
     if (!ok) problems.push({ path, reason: `refers to ${what} "${id}", which does not exist` })
   }
   const checkPrimitive = (p: { readonly id: string; readonly template?: string }, path: string) => {
-    if (p.template !== undefined) expect(templates.has(p.template), `${path}/template`, "template", p.template)
+    if (p.template !== undefined)
+      expect(templates.has(p.template), `${path}/template`, "template", p.template)
   }
   for (const r of configuration.resources) {
     const path = `configuration/resources[${r.id}]`
@@ -87,12 +91,12 @@ const checkReferences = (configuration: Configuration): Problem | undefined => {
       else for (const m of child.members) checkPrimitive(m, `${path}/child[${child.id}]/members[${m.id}]`)
     }
   }
-  const checkSets = (sets: ReadonlyArray<ResourceSet>, path: string) =>
-    sets.forEach((set, i) =>
-      set.resources.forEach((id) =>
+  const checkSets = (sets: ReadonlyArray<ResourceSet>, path: string) => {
+    sets.forEach((set, i) => {
+      for (const id of set.resources)
         expect(constrainable(id), `${path}/resourceSets[${set.id ?? i}]/resources`, "resource", id)
-      )
-    )
+    })
+  }
   for (const c of configuration.constraints) {
     const path = `configuration/constraints[${c.id}]`
     const refs: Array<[string, string | undefined]> =
@@ -107,12 +111,18 @@ const checkReferences = (configuration: Configuration): Problem | undefined => {
               ["then", c.then]
             ]
           : [["rsc", c.rsc]]
-    for (const [field, id] of refs) if (id !== undefined) expect(constrainable(id), `${path}/${field}`, "resource", id)
+    for (const [field, id] of refs)
+      if (id !== undefined) expect(constrainable(id), `${path}/${field}`, "resource", id)
     checkSets(c.resourceSets, path)
   }
   for (const level of configuration.fencingTopology)
     for (const device of level.devices)
-      expect(resources.has(device), `configuration/fencingTopology[${level.id}]/devices`, "fencing device", device)
+      expect(
+        resources.has(device),
+        `configuration/fencingTopology[${level.id}]/devices`,
+        "fencing device",
+        device
+      )
   for (const tag of configuration.tags)
     for (const ref of tag.refs) expect(ids.has(ref), `configuration/tags[${tag.id}]/refs`, "object", ref)
   for (const [id, path] of collected.idRefs) expect(ids.has(id), path, "object", id)
