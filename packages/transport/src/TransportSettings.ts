@@ -7,6 +7,11 @@ import { Config, type ConfigError, Context, Duration, Effect, Layer, Schema } fr
 
 export type LinkMode = "passive" | "active"
 
+/** Smallest payload per datagram: room for the heartbeat bodies with margin. */
+export const MIN_MTU = 64
+/** Largest payload per datagram: mtu + 52 bytes of header and tag must fit one UDP datagram (65507). */
+export const MAX_MTU = 65000
+
 export class TransportSettings extends Context.Tag("@ha/transport/TransportSettings")<
   TransportSettings,
   {
@@ -88,8 +93,8 @@ export const config: Config.Config<TransportSettings["Type"]> = Config.all({
   mtu: Config.integer("mtu").pipe(
     Config.withDefault(defaults.mtu),
     Config.validate({
-      message: "mtu must be between 64 and 65000",
-      validation: (n) => n >= 64 && n <= 65000
+      message: `mtu must be between ${MIN_MTU} and ${MAX_MTU}`,
+      validation: (n) => n >= MIN_MTU && n <= MAX_MTU
     }),
     Config.withDescription("Largest plaintext payload per datagram; larger messages are fragmented.")
   ),
@@ -123,9 +128,6 @@ export const config: Config.Config<TransportSettings["Type"]> = Config.all({
   )
 })
 
-export const layerConfig = (prefix = "transport"): Layer.Layer<TransportSettings, ConfigError.ConfigError> =>
-  Layer.effect(TransportSettings, Config.nested(config, prefix))
-
 export class TransportSettingsError extends Schema.TaggedError<TransportSettingsError>()(
   "TransportSettingsError",
   {
@@ -143,28 +145,37 @@ export const validate = (
     const millis = typeof value === "number" ? value : Duration.toMillis(value as Duration.DurationInput)
     return millis > 0 ? undefined : `${field} must be positive`
   }
+  const integerAtLeast = (field: keyof TransportSettings["Type"], min: number) => {
+    const value = settings[field]
+    return typeof value === "number" && Number.isInteger(value) && value >= min
+      ? undefined
+      : `${field} must be an integer ≥ ${min}`
+  }
   const problems: Array<[string, string | undefined]> = [
     ["pingInterval", positive("pingInterval")],
     ["tickInterval", positive("tickInterval")],
     ["linkTimeout", positive("linkTimeout")],
     ["reassemblyTimeout", positive("reassemblyTimeout")],
-    [
-      "pongsToUp",
-      Number.isInteger(settings.pongsToUp) && settings.pongsToUp >= 1
-        ? undefined
-        : "pongsToUp must be an integer ≥ 1"
-    ],
+    ["pongsToUp", integerAtLeast("pongsToUp", 1)],
     [
       "mtu",
-      Number.isInteger(settings.mtu) && settings.mtu >= 1 && settings.mtu <= 65000
+      Number.isInteger(settings.mtu) && settings.mtu >= MIN_MTU && settings.mtu <= MAX_MTU
         ? undefined
-        : "mtu must be an integer in 1..65000"
+        : `mtu must be an integer in ${MIN_MTU}..${MAX_MTU}`
     ],
     [
       "maxMessageSize",
-      settings.maxMessageSize >= 0 && settings.maxMessageSize <= 0xffff * settings.mtu
+      Number.isInteger(settings.maxMessageSize) &&
+      settings.maxMessageSize >= 0 &&
+      settings.maxMessageSize <= 0xffff * settings.mtu
         ? undefined
-        : "maxMessageSize must be between 0 and 65535 × mtu (the fragment count is 16 bits)"
+        : "maxMessageSize must be an integer between 0 and 65535 × mtu (the fragment count is 16 bits)"
+    ],
+    [
+      "maxReassemblyBytes",
+      Number.isInteger(settings.maxReassemblyBytes) && settings.maxReassemblyBytes >= settings.maxMessageSize
+        ? undefined
+        : "maxReassemblyBytes must be an integer ≥ maxMessageSize (or the largest messages never complete)"
     ],
     [
       "replayWindow",
@@ -174,8 +185,8 @@ export const validate = (
         ? undefined
         : "replayWindow must be a positive multiple of 32"
     ],
-    ["maxPartialMessages", settings.maxPartialMessages >= 1 ? undefined : "maxPartialMessages must be ≥ 1"],
-    ["receiveBuffer", settings.receiveBuffer >= 1 ? undefined : "receiveBuffer must be ≥ 1"]
+    ["maxPartialMessages", integerAtLeast("maxPartialMessages", 1)],
+    ["receiveBuffer", integerAtLeast("receiveBuffer", 1)]
   ]
   const problem = problems.find(([, message]) => message !== undefined)
   return problem === undefined
@@ -187,3 +198,9 @@ export const validate = (
         })
       )
 }
+
+/** Settings read from the environment (`TRANSPORT_LINKTIMEOUT`, …) under `prefix`, then validated. */
+export const layerConfig = (
+  prefix = "transport"
+): Layer.Layer<TransportSettings, ConfigError.ConfigError | TransportSettingsError> =>
+  Layer.effect(TransportSettings, Effect.tap(Config.nested(config, prefix), validate))

@@ -23,7 +23,7 @@ const freePorts = async (count: number) => {
 }
 
 describe("Deno 2", () => {
-  it("runs the transport over Deno.listenDatagram (--unstable-net) with WebCrypto", async () => {
+  it("runs the transport over Deno.listenDatagram (--unstable-net) and the in-memory network, with WebCrypto", async () => {
     const ports = await freePorts(4)
     const output = await new Promise<string>((resolve, reject) =>
       execFile(
@@ -43,11 +43,11 @@ describe("Deno 2", () => {
       )
     )
     const result = JSON.parse(output.trim().split("\n").at(-1)!)
-    expect(result).toEqual({
-      runtime: "deno",
+    const exchanged = {
       texts: Array.from({ length: 9 }, (_, i) => `hello ${i}`),
       largeSize: 5000,
       links: ["up", "up"]
-    })
+    }
+    expect(result).toEqual({ runtime: "deno", udp: exchanged, memory: exchanged })
   }, 90_000)
 })

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeFileSystem } from "@effect/platform-node"
@@ -37,28 +37,45 @@ describe("cluster key", () => {
     }).pipe(Effect.provide(live))
   )
 
-  it.effect("refuses a key file others can read, a short key and a missing file, naming the file", () =>
-    Effect.gen(function* () {
-      const keyFile = yield* ClusterKey.KeyFile
-      const open = join(dir, "open-key")
-      writeFileSync(open, new Uint8Array(32))
-      chmodSync(open, 0o644)
-      const tooOpen = yield* Effect.flip(keyFile.read(open))
-      expect(tooOpen).toMatchObject({ _tag: "KeyFileError", path: open })
-      expect(tooOpen.message).toBe(`${open}: mode 0644 lets others access the key, expected 0600`)
+  it.effect(
+    "refuses a key file others can access, a key of the wrong size, a directory and a missing file, naming the file",
+    () =>
+      Effect.gen(function* () {
+        const keyFile = yield* ClusterKey.KeyFile
+        const open = join(dir, "open-key")
+        writeFileSync(open, new Uint8Array(32))
+        chmodSync(open, 0o644)
+        const tooOpen = yield* Effect.flip(keyFile.read(open))
+        expect(tooOpen).toMatchObject({ _tag: "KeyFileError", path: open })
+        expect(tooOpen.message).toBe(`${open}: mode 0644 lets others access the key, expected 0600`)
 
-      const short = join(dir, "short-key")
-      writeFileSync(short, new Uint8Array(16))
-      chmodSync(short, 0o600)
-      expect((yield* Effect.flip(keyFile.read(short))).message).toBe(
-        `${short}: key is 16 bytes, expected 32 to 4096`
-      )
-      const missing = yield* Effect.flip(keyFile.read(join(dir, "missing")))
-      expect(missing.message).toContain(join(dir, "missing"))
-      expect((yield* Effect.flip(keyFile.write(join(dir, "k"), new Uint8Array(8)))).message).toContain(
-        "8 bytes"
-      )
-    }).pipe(Effect.provide(live))
+        const short = join(dir, "short-key")
+        writeFileSync(short, new Uint8Array(16))
+        chmodSync(short, 0o600)
+        expect((yield* Effect.flip(keyFile.read(short))).message).toBe(
+          `${short}: key is 16 bytes, expected 32 to 4096`
+        )
+        const groupReadable = join(dir, "group-key")
+        writeFileSync(groupReadable, new Uint8Array(32))
+        chmodSync(groupReadable, 0o640)
+        expect((yield* Effect.flip(keyFile.read(groupReadable))).message).toBe(
+          `${groupReadable}: mode 0640 lets others access the key, expected 0600`
+        )
+        const huge = join(dir, "huge-key")
+        writeFileSync(huge, new Uint8Array(5000))
+        chmodSync(huge, 0o600)
+        expect((yield* Effect.flip(keyFile.read(huge))).message).toBe(
+          `${huge}: key is 5000 bytes, expected 32 to 4096`
+        )
+        const directory = join(dir, "a-directory")
+        mkdirSync(directory, { mode: 0o700 })
+        expect((yield* Effect.flip(keyFile.read(directory))).message).toBe(`${directory}: not a regular file`)
+        const missing = yield* Effect.flip(keyFile.read(join(dir, "missing")))
+        expect(missing.message).toContain(join(dir, "missing"))
+        expect((yield* Effect.flip(keyFile.write(join(dir, "k"), new Uint8Array(8)))).message).toContain(
+          "8 bytes"
+        )
+      }).pipe(Effect.provide(live))
   )
 
   it.effect("the in-memory key file store applies the same rules", () =>

@@ -1,5 +1,5 @@
 /**
- * Byte layout of transport packets. Pure: no crypto here (see cipher.ts), only the header that is
+ * Byte layout of transport packets. Pure: no crypto here (see Aead.ts), only the header that is
  * authenticated as AES-GCM additional data and the small plaintext bodies of ping and pong.
  */
 
