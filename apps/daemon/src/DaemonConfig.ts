@@ -10,8 +10,9 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "y
 export const defaultPath = "/etc/ha/ha.yaml"
 
 const Port = Schema.Int.pipe(Schema.between(1, 65535))
+const octet = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
 const Address = Schema.String.pipe(
-  Schema.pattern(/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)$/, {
+  Schema.pattern(new RegExp(`^(${octet}(\\.${octet}){3}|[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7})$`), {
     message: () => "expected an IPv4 or IPv6 address"
   })
 )
