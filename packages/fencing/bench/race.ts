@@ -1,8 +1,9 @@
 /**
- * Fence race benchmark (skeleton): the two-node race on the pure Fencer machines with random
- * link-cut and detection timing (bench/raceSimulation.ts). Prints, per configuration, how many
- * runs ended with exactly one survivor; the last line is the recommended configuration
- * (priority-fencing-delay). The namespace version, with real nodes, comes with the daemon (e2e/netns).
+ * Fence race on the pure Fencer machines, with random link-cut and detection timing
+ * (bench/raceSimulation.ts): cheap enough for hundreds of runs per configuration. Prints, per
+ * configuration, how many runs ended with exactly one survivor; the last line is the recommended
+ * configuration (priority-fencing-delay). The same race on real namespace nodes with fence-netns is
+ * bench/fenceRace.ts (npm run bench:fence-race).
  * Usage: npm run bench -w @ha/fencing [-- RUNS]
  */
 import { race, variants } from "./raceSimulation.ts"

@@ -4,7 +4,7 @@
  * alone in its partition and asks to fence the other. Agents take a random time to reach the
  * power device (the point of no return) and then confirm; a node that loses power first never
  * gets its command through. Count how often exactly one node survives.
- * (The namespace version, with real nodes and the daemon, comes with e2e/netns.)
+ * (The same race on real namespace nodes is bench/fenceRace.ts.)
  */
 import { Cib } from "@ha/cib"
 import { Effect } from "effect"

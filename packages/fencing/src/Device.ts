@@ -2,7 +2,7 @@
  * Fence devices: stonith resources as the fencer uses them, and the pure decisions about them:
  * which targets a device can fence (pcmk_host_check), which port names a target
  * (pcmk_host_map), what the agent is asked (pcmk_<action>_action, pcmk_host_argument), with what
- * timeout and retries, and the fencing delay (pcmk_delay_base, pcmk_delay_max).
+ * timeout and retries, the fencing delay (pcmk_delay_base, pcmk_delay_max) and its monitor.
  */
 import type { FenceAction } from "./FenceAgent.ts"
 
@@ -39,6 +39,8 @@ export interface Device {
   readonly retries: Readonly<Partial<Record<DeviceAction, number>>>
   /** Nodes that may not run this device (location constraints with -INFINITY). */
   readonly bannedNodes: ReadonlyArray<string>
+  /** The recurring monitor (`op monitor interval=…`): every node that may run the device runs it. */
+  readonly monitor: { readonly intervalMs: number; readonly timeoutMs: number | undefined } | undefined
 }
 
 /** What a device's agent answered earlier about its targets (list / status), used by dynamic checks. */

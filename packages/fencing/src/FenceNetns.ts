@@ -18,6 +18,8 @@ export interface NetnsNode {
   readonly initPidFile: string
   /** Host-side ends of the node's veth links (e.g. `nsl1r0`, `nsl1r1`): down = no carrier inside. */
   readonly hostLinks: ReadonlyArray<string>
+  /** The network namespace the host-side links live in (the lab's "switch"); default: the power service's own. */
+  readonly linksNetns?: string
   /**
    * Boots the node (argv, no shell): must start a fresh init, write `initPidFile`, and flush the
    * netns' leftover addresses and fault rules before returning; the links go up afterwards.

@@ -15,7 +15,10 @@
  * - success only when an agent confirmed it (exit 0). A timeout is a failure: the round is
  *   recorded as failed and the operation retried, up to stonith-max-attempts rounds;
  * - the executor waits the fencing delays first: pcmk_delay_base/pcmk_delay_max of the first
- *   device, and priority-fencing-delay when the target runs the most important resources.
+ *   device, and priority-fencing-delay when the target runs the most important resources;
+ * - devices with a monitor op are monitored on every node that may run them; a change in a node's
+ *   result is broadcast, and nodes whose devices fail their monitor are passed over as executors
+ *   while a healthy node can do the job.
  */
 
 import type { DeviceKnowledge } from "./Device.ts"
@@ -66,6 +69,22 @@ export type ClusterMessage =
       readonly target: string
       readonly at: number
     }
+  | {
+      /** A node's monitor of a device changed result (or gave its first one). */
+      readonly _tag: "DeviceHealth"
+      readonly device: string
+      readonly node: string
+      readonly ok: boolean
+      readonly reason: string
+      readonly at: number
+    }
+
+/** The last monitor result of a device on a node. */
+export interface DeviceHealth {
+  readonly ok: boolean
+  readonly reason: string
+  readonly at: number
+}
 
 export type Input =
   | { readonly _tag: "Deliver"; readonly message: ClusterMessage; readonly now: number }
@@ -122,6 +141,12 @@ export type Output =
   | { readonly _tag: "CancelAgent"; readonly invocationId: string }
   | { readonly _tag: "Reply"; readonly requestId: string; readonly target: string; readonly reply: Reply }
   | { readonly _tag: "Recorded"; readonly entry: HistoryEntry }
+  | {
+      readonly _tag: "HealthChanged"
+      readonly device: string
+      readonly node: string
+      readonly health: DeviceHealth
+    }
 
 interface Operation {
   readonly id: string
@@ -144,6 +169,12 @@ interface Invocation {
   readonly id: string
   readonly device: string
   readonly purpose: "fence" | "list" | "status"
+  readonly deadline: number
+}
+
+interface MonitorRun {
+  readonly invocationId: string
+  readonly device: string
   readonly deadline: number
 }
 
@@ -182,6 +213,11 @@ export interface State {
   readonly knowledge: Readonly<Record<string, DeviceKnowledge>>
   readonly history: ReadonlyArray<HistoryEntry>
   readonly invocationSeq: number
+  /** device → node → last monitor result, as broadcast. */
+  readonly health: Readonly<Record<string, Readonly<Record<string, DeviceHealth>>>>
+  readonly monitors: ReadonlyArray<MonitorRun>
+  /** device → when this node runs its next monitor. */
+  readonly monitorDue: Readonly<Record<string, number>>
 }
 
 export const init = (
@@ -201,7 +237,10 @@ export const init = (
   executions: [],
   knowledge: {},
   history: [],
-  invocationSeq: 0
+  invocationSeq: 0,
+  health: {},
+  monitors: [],
+  monitorDue: {}
 })
 
 /** Mutable working copy of a state for one step (the config is shared, never changed). */
@@ -217,24 +256,32 @@ interface Work {
   knowledge: Record<string, DeviceKnowledge>
   history: Array<HistoryEntry>
   invocationSeq: number
+  health: Record<string, Record<string, DeviceHealth>>
+  monitors: Array<MonitorRun>
+  monitorDue: Record<string, number>
 }
 
 const device = (work: Work, id: string) => work.config.devices.find((d) => d.id === id)
 
-/** Nodes that may execute fencing of `target`: members but the target, able to run all devices of some level. */
+const monitorFailed = (work: Work, deviceId: string, node: string) =>
+  work.health[deviceId]?.[node]?.ok === false
+
+/**
+ * The node that executes fencing of `target`: the first member but the target that may run all
+ * devices of some level, preferring nodes where none of those devices failed its last monitor
+ * (a failed monitor does not prove the device cannot fence, so such a node is still better than none).
+ */
 const chooseExecutor = (work: Work, target: string): string | null => {
   const levels = levelsFor(work.config, target)
-  for (const node of work.members) {
-    if (node === target) continue
-    const able = levels.some((level) =>
+  const able = (node: string, healthyOnly: boolean) =>
+    levels.some((level) =>
       level.every((id) => {
         const d = device(work, id)
-        return d !== undefined && Device.canRunOn(d, node)
+        return d !== undefined && Device.canRunOn(d, node) && !(healthyOnly && monitorFailed(work, id, node))
       })
     )
-    if (able) return node
-  }
-  return null
+  const candidates = work.members.filter((node) => node !== target)
+  return candidates.find((node) => able(node, true)) ?? candidates.find((node) => able(node, false)) ?? null
 }
 
 const random = (work: Work) => {
@@ -275,10 +322,12 @@ const startExecution = (work: Work, op: Operation, now: number) => {
     delay += Device.delayMs(firstDevice, op.target, random(work))
   const known =
     work.config.nodes.length > 0 ? work.config.nodes.map((n) => n.name) : [...work.members, op.target]
+  // As in Pacemaker: only a partition without a majority of the nodes waits (a split it may lose).
   if (
     !op.manual &&
     op.action !== "on" &&
     work.config.priorityFencingDelayMs > 0 &&
+    work.members.length * 2 <= known.length &&
     priorityDelayApplies(work.priorities, known, op.target)
   ) {
     delay += work.config.priorityFencingDelayMs
@@ -358,7 +407,8 @@ const finish = (
 }
 
 const inFlightOn = (work: Work, deviceId: string) =>
-  work.executions.filter((e) => e.invocation !== undefined && e.invocation.device === deviceId).length
+  work.executions.filter((e) => e.invocation !== undefined && e.invocation.device === deviceId).length +
+  work.monitors.filter((m) => m.device === deviceId).length
 
 const failStep = (
   exec: Execution,
@@ -429,7 +479,65 @@ const advanceAll = (work: Work, out: Array<Output>, now: number) => {
   for (const exec of work.executions) advance(work, out, exec, now)
 }
 
-const onAgentDone = (work: Work, invocationId: string, outcome: AgentOutcome) => {
+/** Starts the monitors that are due on this node (each device's first one at once). */
+const runMonitors = (work: Work, out: Array<Output>, now: number) => {
+  for (const d of work.config.devices) {
+    if (d.monitor === undefined || !Device.canRunOn(d, work.self)) continue
+    if (work.monitors.some((m) => m.device === d.id)) continue
+    if (now < (work.monitorDue[d.id] ?? now)) continue
+    if (d.actionLimit !== -1 && inFlightOn(work, d.id) >= d.actionLimit) continue
+    const timeout = d.monitor.timeoutMs ?? Device.timeoutMs(d, "monitor", work.config.stonithTimeoutMs)
+    work.invocationSeq += 1
+    const invocationId = `${work.self}/${work.invocationSeq}`
+    work.monitors.push({ invocationId, device: d.id, deadline: now + timeout + work.options.watchdogGraceMs })
+    out.push({
+      _tag: "RunAgent",
+      invocationId,
+      device: d.id,
+      agent: d.agent,
+      action: "monitor",
+      request: { action: d.actionNames.monitor, params: Device.agentParams(d, undefined), timeoutMs: timeout }
+    })
+  }
+}
+
+/** A monitor finished: schedule the next one, and tell the cluster if the result changed. */
+const onMonitorDone = (
+  work: Work,
+  out: Array<Output>,
+  run: MonitorRun,
+  outcome: AgentOutcome,
+  now: number
+) => {
+  work.monitors = work.monitors.filter((m) => m !== run)
+  const d = device(work, run.device)
+  if (d?.monitor === undefined) return
+  work.monitorDue[d.id] = now + d.monitor.intervalMs
+  const ok = succeeded(outcome)
+  const previous = work.health[d.id]?.[work.self]
+  if (previous !== undefined && previous.ok === ok) return
+  out.push({
+    _tag: "Broadcast",
+    message: {
+      _tag: "DeviceHealth",
+      device: d.id,
+      node: work.self,
+      ok,
+      reason: ok ? "monitor succeeded" : `monitor failed: ${describe(outcome)}`,
+      at: now
+    }
+  })
+}
+
+const onAgentDone = (
+  work: Work,
+  out: Array<Output>,
+  invocationId: string,
+  outcome: AgentOutcome,
+  now: number
+) => {
+  const monitor = work.monitors.find((m) => m.invocationId === invocationId)
+  if (monitor !== undefined) return onMonitorDone(work, out, monitor, outcome, now)
   const exec = work.executions.find((e) => e.invocation?.id === invocationId)
   if (exec === undefined || exec.invocation === undefined) return
   const invocation = exec.invocation
@@ -441,10 +549,16 @@ const onAgentDone = (work: Work, invocationId: string, outcome: AgentOutcome) =>
     // Only answers are cached; a failed query fails this level now and is asked again next time.
     const status = powerStatus(outcome)
     if (invocation.purpose === "list" && succeeded(outcome) && outcome._tag === "Exited") {
-      work.knowledge[invocation.device] = { ...work.knowledge[invocation.device], list: parseList(outcome.stdout) }
+      work.knowledge[invocation.device] = {
+        ...work.knowledge[invocation.device],
+        list: parseList(outcome.stdout)
+      }
     } else if (invocation.purpose === "status" && status !== "unknown") {
       const previous = work.knowledge[invocation.device]
-      work.knowledge[invocation.device] = { ...previous, status: { ...previous?.status, [op.target]: status } }
+      work.knowledge[invocation.device] = {
+        ...previous,
+        status: { ...previous?.status, [op.target]: status }
+      }
     } else {
       exec.errors.push(`${invocation.device}: ${invocation.purpose} failed: ${describe(outcome)}`)
       nextLevel(exec)
@@ -529,6 +643,12 @@ const onDeliver = (work: Work, out: Array<Output>, message: ClusterMessage) => {
       }
       return
     }
+    case "DeviceHealth": {
+      const health: DeviceHealth = { ok: message.ok, reason: message.reason, at: message.at }
+      work.health[message.device] = { ...work.health[message.device], [message.node]: health }
+      out.push({ _tag: "HealthChanged", device: message.device, node: message.node, health })
+      return
+    }
     case "ManualConfirm": {
       const pending = work.ops.filter((o) => o.target === message.target)
       for (const op of pending) {
@@ -586,16 +706,24 @@ const removeExecutions = (work: Work, out: Array<Output>, opId: string) => {
 }
 
 const onTick = (work: Work, out: Array<Output>, now: number) => {
-  for (const exec of work.executions) {
-    const invocation = exec.invocation
-    if (invocation === undefined || now < invocation.deadline) continue
+  const overdue = [
+    ...work.executions.flatMap((e) => (e.invocation === undefined ? [] : [e.invocation])),
+    ...work.monitors.map((m) => ({ id: m.invocationId, deadline: m.deadline }))
+  ].filter((invocation) => now >= invocation.deadline)
+  for (const invocation of overdue) {
     // The agent runner should have reported its own timeout long ago; never wait forever on it.
     out.push({ _tag: "CancelAgent", invocationId: invocation.id })
-    onAgentDone(work, invocation.id, {
-      _tag: "TimedOut",
-      durationMs: now - (invocation.deadline - work.options.watchdogGraceMs),
-      detail: "no answer from the agent runner"
-    })
+    onAgentDone(
+      work,
+      out,
+      invocation.id,
+      {
+        _tag: "TimedOut",
+        durationMs: now - (invocation.deadline - work.options.watchdogGraceMs),
+        detail: "no answer from the agent runner"
+      },
+      now
+    )
   }
 }
 
@@ -615,7 +743,7 @@ export const step = (
       onMembership(work, out, input.members)
       break
     case "AgentDone":
-      onAgentDone(work, input.invocationId, input.outcome)
+      onAgentDone(work, out, input.invocationId, input.outcome, input.now)
       break
     case "Tick":
       onTick(work, out, input.now)
@@ -626,6 +754,7 @@ export const step = (
   }
   activate(work, out, input.now)
   advanceAll(work, out, input.now)
+  runMonitors(work, out, input.now)
   return { state: work, outputs: out }
 }
 

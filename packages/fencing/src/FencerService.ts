@@ -41,6 +41,8 @@ export class FencerService extends Context.Tag("@ha/fencing/FencerService")<
     readonly status: (target: string) => Effect.Effect<Fencer.TargetStatus>
     readonly isSafelyDown: (target: string, since: number) => Effect.Effect<boolean>
     readonly setPriorities: (priorities: Readonly<Record<string, number>>) => Effect.Effect<void>
+    /** The last monitor result of each monitored device on each node (device → node → health). */
+    readonly deviceHealth: Effect.Effect<Fencer.State["health"]>
     /** The machine's state (for diagnostics and tests). */
     readonly state: Effect.Effect<Fencer.State>
   }
@@ -108,6 +110,10 @@ export const layer = (config: FencingConfig) =>
               return yield* Effect.logInfo(
                 `fencing ${output.entry.target} (${output.entry.action}) ${output.entry.state}: ${output.entry.reason}`
               )
+            case "HealthChanged": {
+              const text = `fence device ${output.device} on ${output.node}: ${output.health.reason}`
+              return yield* output.health.ok ? Effect.logInfo(text) : Effect.logWarning(text)
+            }
           }
         })
 
@@ -209,6 +215,7 @@ export const layer = (config: FencingConfig) =>
           Ref.get(state).pipe(Effect.map((s) => Fencer.isSafelyDown(s, target, since))),
         setPriorities: (priorities) =>
           Queue.offer(inputs, (now): Fencer.Input => ({ _tag: "Priorities", priorities, now })),
+        deviceHealth: Ref.get(state).pipe(Effect.map((s) => s.health)),
         state: Ref.get(state)
       }
     })

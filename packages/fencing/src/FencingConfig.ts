@@ -268,6 +268,9 @@ const parseDevice = (primitive: Cib.Primitive, info: AgentInfo, bans: ReadonlyAr
       })
     }
 
+    const monitorOp = primitive.operations?.ops.find(
+      (op) => op.name === "monitor" && op.interval > 0 && op.enabled !== "false"
+    )
     const device: Device = {
       id,
       agent: primitive.type ?? "",
@@ -285,7 +288,9 @@ const parseDevice = (primitive: Cib.Primitive, info: AgentInfo, bans: ReadonlyAr
       actionNames,
       timeoutsMs,
       retries,
-      bannedNodes: bans
+      bannedNodes: bans,
+      monitor:
+        monitorOp === undefined ? undefined : { intervalMs: monitorOp.interval, timeoutMs: monitorOp.timeout }
     }
     return device
   })

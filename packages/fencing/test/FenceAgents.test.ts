@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { AgentProcess, FenceAgent, FenceAgents } from "../src/index.ts"
 import { layer as processLayer } from "../src/platform/NodeAgentProcess.ts"
@@ -34,6 +34,7 @@ describe("fence-agents protocol", () => {
 
 describe.skipIf(!hasDummy)("Debian's fence_dummy through the fence-agents class", () => {
   const dir = mkdtempSync(join(tmpdir(), "ha-fencing-"))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
   const statusFile = join(dir, "power")
   const params = { status_file: statusFile, nodename: "n1" }
   const agent = FenceAgents.make(dummy).pipe(Effect.provide(processLayer), Effect.orDie)
@@ -137,9 +138,4 @@ describe.skipIf(!hasDummy)("Debian's fence_dummy through the fence-agents class"
       expect(error.message).toContain("which is not usable: action=metadata did not succeed (exit code 1)")
     })
   )
-
-  it("cleans up", () => {
-    rmSync(dir, { recursive: true, force: true })
-    expect(existsSync(dir)).toBe(false)
-  })
 })

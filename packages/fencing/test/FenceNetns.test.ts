@@ -19,7 +19,7 @@ import {
   FencingConfig,
   FencingSettings
 } from "../src/index.ts"
-import { layer as powerLayer } from "../src/platform/NetnsPower.ts"
+import { layerRemote, layer as powerLayer, serve } from "../src/platform/NetnsPower.ts"
 import { layer as processLayer } from "../src/platform/NodeAgentProcess.ts"
 import { cibOf, level, stonith } from "./cib.ts"
 
@@ -175,8 +175,41 @@ describe.skipIf(!canRun)("fence-netns on a real namespace node", () => {
     })
   )
 
+  it.live("through the power switch on a unix socket: the journal says who asked for what", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        yield* run("on")
+        const victims = processesOfNode(initPid())
+        const socketPath = join(dir, "power.sock")
+        const { journal } = yield* serve(socketPath).pipe(
+          Effect.provide(powerLayer(config).pipe(Layer.provide(processLayer)))
+        )
+        const remote = yield* Effect.provide(
+          FenceNetns.NodePower,
+          layerRemote({ socketPath, nodes: [ns], requester: "peer" })
+        )
+        const agentThere = FenceNetns.make(remote)
+        const status = yield* agentThere.run({ action: "status", params: { plug: ns }, timeoutMs: 10_000 })
+        expect(FenceAgent.powerStatus(status)).toBe("on")
+        const off = yield* agentThere.run({ action: "off", params: { plug: ns }, timeoutMs: 10_000 })
+        expect(FenceAgent.succeeded(off)).toBe(true)
+        expect(processesOfNode(victims[0]!)).toEqual([])
+        const unknown = yield* agentThere.run({
+          action: "off",
+          params: { plug: "elsewhere" },
+          timeoutMs: 10_000
+        })
+        expect(unknown).toMatchObject({ _tag: "Exited", code: 1 })
+        expect((yield* journal).map((e) => `${e.operation} ${e.node} by ${e.by}: ${e.result}`)).toEqual([
+          `status ${ns} by peer: ok on`,
+          `off ${ns} by peer: ok`
+        ])
+      })
+    )
+  )
+
   it.live(
-    "the fencer fences the node through its topology: real fence_dummy fails at level 1, fence-netns at level 2",
+    "the fencer fences the node through its topology: real fence_dummy times out at level 1, fence-netns at level 2",
     () =>
       Effect.scoped(
         Effect.gen(function* () {
@@ -186,10 +219,11 @@ describe.skipIf(!canRun)("fence-netns on a real namespace node", () => {
           const cib = cibOf({
             nodes: ["h1", ns],
             resources: [
+              // fence_dummy waits `delay` seconds before acting: far past its 1 s timeout.
               stonith("dummy", "fence_dummy", {
-                type: "fail",
-                power_timeout: "1",
+                delay: "30",
                 pcmk_host_list: ns,
+                pcmk_off_timeout: "1s",
                 pcmk_off_retries: "0"
               }),
               stonith("power", "fence-netns", { pcmk_host_list: ns })
@@ -225,7 +259,7 @@ describe.skipIf(!canRun)("fence-netns on a real namespace node", () => {
           const history = yield* fencer.history(ns)
           expect(history).toHaveLength(1)
           expect(history[0]!.state).toBe("succeeded")
-          expect(history[0]!.reason).toContain("dummy off: exit code 1")
+          expect(history[0]!.reason).toContain("dummy off: timed out after")
           expect(yield* fencer.isSafelyDown(ns, 0)).toBe(true)
         })
       )

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, TestClock } from "effect"
 import { FencerService, Manual } from "../src/index.ts"
-import { cibOf, level, stonith } from "./cib.ts"
+import { cibOf, level, monitored, stonith } from "./cib.ts"
 import { makeCluster } from "./harness.ts"
 
 const nodes = ["n1", "n2", "n3"]
@@ -268,5 +268,99 @@ describe("fencer", () => {
         ["succeeded", "n2", 2]
       ])
     })
+  )
+
+  it.scoped(
+    "monitors devices on every node that may run them; a failing node is passed over as executor",
+    () =>
+      Effect.gen(function* () {
+        const cib = cibOf({
+          nodes,
+          resources: [monitored(device("pdu", { monitor_fails_on: "n1" }), 10_000, 5_000)],
+          properties: { "stonith-action": "off" },
+          constraints: [
+            {
+              _tag: "Location",
+              id: "ban",
+              rsc: "pdu",
+              node: "n3",
+              score: -1_000_000,
+              resourceSets: [],
+              rules: []
+            }
+          ]
+        })
+        const { fencer, calls } = yield* makeCluster(cib, nodes, {})
+        yield* advance(200)
+        const monitorCalls = () =>
+          Effect.map(calls, (list) =>
+            list
+              .filter((c) => c.action === "monitor")
+              .map((c) => c.node)
+              .sort()
+          )
+        // The first monitor runs at once on n1 and n2; n3 may not run the device.
+        expect(yield* monitorCalls()).toEqual(["n1", "n2"])
+        for (const node of nodes) {
+          const health = (yield* fencer(node).deviceHealth).pdu ?? {}
+          expect(health.n1).toMatchObject({ ok: false })
+          expect(health.n1?.reason).toContain("monitor failed: exit code 1")
+          expect(health.n2).toMatchObject({ ok: true })
+          expect(health.n3).toBeUndefined()
+        }
+        yield* advance(10_000)
+        expect(yield* monitorCalls()).toEqual(["n1", "n1", "n2", "n2"])
+        // n1 comes first by name, but its device fails its monitor: n2 executes.
+        const fiber = yield* Effect.fork(fencer("n3").fence("n1"))
+        yield* advance(500)
+        expect((yield* Fiber.join(fiber)).executor).toBe("n2")
+        const second = yield* Effect.fork(fencer("n3").fence("n3"))
+        yield* advance(500)
+        expect((yield* Fiber.join(second)).executor).toBe("n2")
+      })
+  )
+
+  it.scoped(
+    "priority-fencing-delay holds back fencing the most important node, only in a partition without majority",
+    () =>
+      Effect.gen(function* () {
+        const cib = cibOf({
+          nodes,
+          resources: [device("pdu")],
+          properties: { "stonith-action": "off", "priority-fencing-delay": "5s" }
+        })
+        const { fencer, calls, cluster } = yield* makeCluster(cib, nodes, {})
+        for (const node of nodes) yield* fencer(node).setPriorities({ n3: 10, n1: 1 })
+        const offAt = () =>
+          Effect.map(calls, (list) => list.filter((c) => c.action === "off").map((c) => c.at))
+        // n1 and n2 have the majority: no delay.
+        yield* cluster.partition([["n1", "n2"], ["n3"]])
+        yield* advance(100)
+        const start = yield* TestClock.currentTimeMillis
+        const majority = yield* Effect.fork(fencer("n1").fence("n3"))
+        yield* advance(1000)
+        yield* Fiber.join(majority)
+        expect((yield* offAt())[0]! - start).toBeLessThan(1000)
+        // Alone, n1 waits 5 s before fencing n3, which runs the more important resources…
+        yield* cluster.partition([["n1"], ["n2"], ["n3"]])
+        yield* advance(100)
+        const alone = yield* TestClock.currentTimeMillis
+        const delayed = yield* Effect.fork(fencer("n1").fence("n3"))
+        yield* advance(4500)
+        expect(yield* offAt()).toHaveLength(1)
+        yield* advance(1500)
+        yield* Fiber.join(delayed)
+        expect((yield* offAt())[1]! - alone).toBeGreaterThanOrEqual(5000)
+        // …but not before fencing n2, nor when an administrator asks.
+        const other = yield* Effect.fork(fencer("n1").fence("n2"))
+        yield* advance(1000)
+        yield* Fiber.join(other)
+        const manual = yield* Effect.fork(
+          Manual.fence("n3").pipe(Effect.provideService(FencerService.FencerService, fencer("n1")))
+        )
+        yield* advance(1000)
+        yield* Fiber.join(manual)
+        expect(yield* offAt()).toHaveLength(4)
+      })
   )
 })

@@ -1,7 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Device, FenceAgent, FencingConfig, Native, Priority, Topology } from "../src/index.ts"
-import { cibOf, configOf, configOrDie, dummyLike, fullAgent, level, nvset, stonith } from "./cib.ts"
+import {
+  cibOf,
+  configOf,
+  configOrDie,
+  dummyLike,
+  fullAgent,
+  level,
+  monitored,
+  nvset,
+  stonith
+} from "./cib.ts"
 
 const agents = { fence_pdu: fullAgent, fence_dummy: dummyLike }
 
@@ -107,6 +117,30 @@ describe("devices from the CIB", () => {
     )
     expect(Device.canRunOn(config.devices[0]!, "n1")).toBe(false)
     expect(Device.canRunOn(config.devices[0]!, "n2")).toBe(true)
+  })
+
+  it("reads the recurring monitor op of a device (interval 0 or disabled: none)", () => {
+    const disabled = monitored(stonith("c", "fence_pdu", { pcmk_host_list: "n1" }), 30_000)
+    const config = configOrDie(
+      cibOf({
+        resources: [
+          monitored(stonith("a", "fence_pdu", { pcmk_host_list: "n1" }), 60_000, 20_000),
+          monitored(stonith("b", "fence_pdu", { pcmk_host_list: "n1" }), 0),
+          {
+            ...disabled,
+            operations: { ops: disabled.operations!.ops.map((op) => ({ ...op, enabled: "false" })) }
+          },
+          stonith("d", "fence_pdu", { pcmk_host_list: "n1" })
+        ]
+      }),
+      agents
+    )
+    expect(config.devices.map((d) => d.monitor)).toEqual([
+      { intervalMs: 60_000, timeoutMs: 20_000 },
+      undefined,
+      undefined,
+      undefined
+    ])
   })
 })
 

@@ -18,6 +18,27 @@ export const stonith = (id: string, type: string, attrs: Record<string, string> 
   utilization: []
 })
 
+/** The same with a recurring monitor op. */
+export const monitored = (
+  primitive: Cib.Primitive,
+  intervalMs: number,
+  timeoutMs?: number
+): Cib.Primitive => ({
+  ...primitive,
+  operations: {
+    ops: [
+      {
+        id: `${primitive.id}-monitor`,
+        name: "monitor",
+        interval: intervalMs,
+        ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+        instanceAttributes: [],
+        metaAttributes: []
+      }
+    ]
+  }
+})
+
 export const level = (
   id: string,
   index: number,

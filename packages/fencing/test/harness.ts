@@ -47,7 +47,12 @@ export const makeCluster = (
             const device = params.device ?? "?"
             const at = yield* Clock.currentTimeMillis
             yield* Ref.update(calls, (list) => [...list, { node, device, action, target: params.plug, at }])
-            if (action === "monitor" || action === "status") return { code: 0 }
+            // A device whose `monitor_fails_on` names this node fails its monitor here.
+            if (action === "monitor")
+              return (params.monitor_fails_on ?? "").split(" ").includes(node)
+                ? { code: 1, output: "Failed: cannot reach the device" }
+                : { code: 0 }
+            if (action === "status") return { code: 0 }
             // The outlets a dynamic-list device reports: its `ports` parameter.
             if (action === "list")
               return {

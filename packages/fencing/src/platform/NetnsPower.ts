@@ -5,9 +5,14 @@
  * the init is gone (or a zombie) only once all of them are. On: the boot command, then links up.
  * The pid file is trusted only if it names the init (pid 1) of another pid namespace, so a stale
  * or wrong file can never make the agent kill a host process.
+ *
+ * `serve` puts a NodePower behind a filesystem unix socket (the lab's "BMC"): filesystem sockets
+ * are not scoped by network namespace, so fence agents running inside the nodes reach it during a
+ * split brain, like a separate management network. `layerRemote` is the NodePower those agents use.
  */
-import { readFile, readlink } from "node:fs/promises"
-import { Duration, Effect, Layer } from "effect"
+import { readFile, readlink, unlink } from "node:fs/promises"
+import { createConnection, createServer, type Socket } from "node:net"
+import { Clock, Duration, Effect, Layer, Ref, Runtime } from "effect"
 import { AgentProcess } from "../AgentProcess.ts"
 import { NodePowerError } from "../Errors.ts"
 import { type NetnsNode, NodePower, type NodePowerConfig } from "../FenceNetns.ts"
@@ -98,10 +103,15 @@ export const layer = (config: NodePowerConfig) =>
       const setLinks = (node: string, spec: NetnsNode, state: "up" | "down") =>
         Effect.forEach(
           spec.hostLinks,
-          (link) => run(node, `link ${state}`, ipCommand, ["link", "set", link, state], 5000),
-          {
-            discard: true
-          }
+          (link) =>
+            run(
+              node,
+              `link ${state}`,
+              ipCommand,
+              [...(spec.linksNetns === undefined ? [] : ["-n", spec.linksNetns]), "link", "set", link, state],
+              5000
+            ),
+          { discard: true }
         )
       const status = (node: string) =>
         Effect.gen(function* () {
@@ -148,3 +158,126 @@ export const layer = (config: NodePowerConfig) =>
       return { nodes: Object.keys(config.nodes), status, off, on }
     })
   )
+
+/** One request the power switch carried out (or failed to), in the order they were received. */
+export interface PowerEvent {
+  readonly receivedAt: number
+  readonly doneAt: number
+  readonly operation: "off" | "on" | "status"
+  readonly node: string
+  /** The node whose agent asked (as it said), or "" if it did not say. */
+  readonly by: string
+  /** "ok on", "ok off", "ok", or "error: …". */
+  readonly result: string
+}
+
+const operations = ["off", "on", "status"] as const
+
+/**
+ * Serves the NodePower of the context on the unix socket `socketPath` until the scope closes.
+ * Protocol: one request line `OPERATION NODE [BY]` (off, on, status), one answer line `ok [on|off]`
+ * or `error REASON`. A request is carried out once received, even if the asker dies meanwhile, as a
+ * real power switch would. The returned journal lists every request.
+ */
+export const serve = (socketPath: string) =>
+  Effect.gen(function* () {
+    const power = yield* NodePower
+    const runtime = yield* Effect.runtime<never>()
+    const journal = yield* Ref.make<ReadonlyArray<PowerEvent>>([])
+    const handle = (line: string) =>
+      Effect.gen(function* () {
+        const receivedAt = yield* Clock.currentTimeMillis
+        const [word = "", node = "", by = ""] = line.trim().split(/\s+/)
+        const operation = operations.find((o) => o === word)
+        const done = (result: string) =>
+          Effect.gen(function* () {
+            const doneAt = yield* Clock.currentTimeMillis
+            if (operation !== undefined)
+              yield* Ref.update(journal, (list) => [
+                ...list,
+                { receivedAt, doneAt, operation, node, by, result }
+              ])
+            return result
+          })
+        if (operation === undefined) return yield* done(`error: unknown operation "${word}"`)
+        const result = yield* (operation === "status" ? power.status(node) : power[operation](node)).pipe(
+          Effect.map((status) => (typeof status === "string" ? `ok ${status}` : "ok")),
+          Effect.catchAll((error) => Effect.succeed(`error: ${error.message.replace(/\n/g, " ")}`))
+        )
+        return yield* done(result)
+      })
+    const server = createServer((socket: Socket) => {
+      let buffer = ""
+      socket.on("error", () => {})
+      socket.on("data", (chunk) => {
+        buffer += chunk.toString("utf8")
+        const end = buffer.indexOf("\n")
+        if (end < 0) return
+        const line = buffer.slice(0, end)
+        buffer = ""
+        socket.removeAllListeners("data")
+        Runtime.runPromise(runtime)(handle(line)).then(
+          (answer) => socket.end(`${answer}\n`),
+          () => socket.destroy()
+        )
+      })
+    })
+    yield* Effect.tryPromise(() => unlink(socketPath)).pipe(Effect.ignore)
+    yield* Effect.acquireRelease(
+      Effect.async<void, NodePowerError>((resume) => {
+        server.once("error", (error) =>
+          resume(Effect.fail(new NodePowerError({ node: "*", operation: "serve", reason: error.message })))
+        )
+        server.listen(socketPath, () => resume(Effect.void))
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          server.close(() => resume(Effect.void))
+        }).pipe(Effect.zipRight(Effect.tryPromise(() => unlink(socketPath)).pipe(Effect.ignore)))
+    )
+    return { journal: Ref.get(journal) }
+  })
+
+/** One request to a power switch served by `serve`. */
+const request = (socketPath: string, line: string, node: string, operation: string) =>
+  Effect.async<string, NodePowerError>((resume) => {
+    let answer = ""
+    const fail = (reason: string) => resume(Effect.fail(new NodePowerError({ node, operation, reason })))
+    const socket = createConnection(socketPath, () => socket.write(`${line}\n`))
+    socket.on("data", (chunk) => {
+      answer += chunk.toString("utf8")
+    })
+    socket.on("error", (error) => fail(`power switch at ${socketPath}: ${error.message}`))
+    socket.on("close", () => {
+      const text = answer.trim()
+      if (text.startsWith("ok")) resume(Effect.succeed(text.slice(2).trim()))
+      else fail(text === "" ? `power switch at ${socketPath} closed without answering` : text)
+    })
+    return Effect.sync(() => socket.destroy())
+  })
+
+/**
+ * The NodePower of a power switch served by `serve` at `socketPath`, for fence agents that run
+ * inside the nodes. `requester` is named in the switch's journal.
+ */
+export const layerRemote = (options: {
+  readonly socketPath: string
+  readonly nodes: ReadonlyArray<string>
+  readonly requester: string
+}) =>
+  Layer.succeed(NodePower, {
+    nodes: options.nodes,
+    status: (node) =>
+      request(options.socketPath, `status ${node} ${options.requester}`, node, "status").pipe(
+        Effect.flatMap((answer) =>
+          answer === "on" || answer === "off"
+            ? Effect.succeed(answer)
+            : Effect.fail(
+                new NodePowerError({ node, operation: "status", reason: `unexpected answer "${answer}"` })
+              )
+        )
+      ),
+    off: (node) =>
+      Effect.asVoid(request(options.socketPath, `off ${node} ${options.requester}`, node, "off")),
+    on: (node) => Effect.asVoid(request(options.socketPath, `on ${node} ${options.requester}`, node, "on"))
+  })
