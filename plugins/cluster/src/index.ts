@@ -1,16 +1,19 @@
 /**
- * The `cluster` plugin for `ha`: `ha init` and `ha join`, the cluster bootstrap. Its default export is
+ * The `cluster` plugin for `ha`: `ha init` and `ha join` (the bootstrap) and `ha status` (the running
+ * cluster, through the local daemon's API). Its default export is
  * the plugin (see plugins/README.md).
  */
 import type { Plugin } from "@ha/cli"
 import { init, join } from "./Bootstrap.ts"
+import { command as status } from "./StatusCommand.ts"
 
 export * as Bootstrap from "./Bootstrap.ts"
+export * as StatusCommand from "./StatusCommand.ts"
 
 const plugin: Plugin.Plugin = {
   name: "cluster",
-  description: "cluster bootstrap: ha init, ha join",
-  commands: [init, join]
+  description: "the cluster: ha init, ha join, ha status",
+  commands: [init, join, status]
 }
 
 export default plugin

@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeContext } from "@effect/platform-node"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Cli, type Plugin } from "@ha/cli"
+import { Console, Effect } from "effect"
+import plugin from "../src/index.ts"
+
+const plugins: Plugin.PluginSet = { loaded: [{ plugin, source: "@ha/plugin-cluster" }], failed: [] }
+
+const ha = async (...args: Array<string>) => {
+  const out: Array<string> = []
+  const err: Array<string> = []
+  const console: Console.Console = {
+    ...Effect.runSync(Console.consoleWith(Effect.succeed)),
+    log: (...a: ReadonlyArray<unknown>) => Effect.sync(() => void out.push(a.join(" "))),
+    error: (...a: ReadonlyArray<unknown>) => Effect.sync(() => void err.push(a.join(" ")))
+  }
+  const code = await Effect.runPromise(
+    Cli.run(args, { plugins, color: false }).pipe(
+      Effect.withConsole(console),
+      Effect.provide(NodeContext.layer)
+    )
+  )
+  return { code, stdout: out.join("\n"), stderr: err.join("\n") }
+}
+
+const root = mkdtempSync(join(tmpdir(), "ha-status-"))
+let daemon: ChildProcess | undefined
+afterAll(() => {
+  daemon?.kill("SIGKILL")
+  rmSync(root, { recursive: true, force: true })
+})
+
+describe("ha status", () => {
+  it("shows what a running daemon sees, for people and as JSON", async () => {
+    // a one-node cluster: a real daemon, alone in its view
+    await ha("init", "--cluster", "solo", "--node", "s1=127.0.3.1", "--this", "s1", "--dir", root)
+    const config = join(root, "ha.yaml")
+    writeFileSync(
+      config,
+      `${readFileSync(config, "utf8")}port: ${30000 + (process.pid % 20000)}\nkeyFile: ${root}/authkey\nstateDir: ${root}/state\nrunDir: ${root}/run\n`
+    )
+    chmodSync(join(root, "authkey"), 0o600)
+    const main = new URL("../../../apps/daemon/src/main.ts", import.meta.url).pathname
+    daemon = spawn(process.execPath, ["--import", "tsx", "--conditions=source", main, "--config", config], {
+      stdio: "ignore"
+    })
+    const socket = join(root, "run", "api.sock")
+    let shown = await ha("status", "--socket", socket)
+    for (let i = 0; i < 150 && !shown.stdout.includes("Members: s1"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      shown = await ha("status", "--socket", socket)
+    }
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toBe("Cluster solo, seen from s1: quorate (1 votes, 1 needed)\nMembers: s1")
+    const json = JSON.parse((await ha("status", "--socket", socket, "--json")).stdout)
+    expect(json).toMatchObject({ cluster: "solo", node: "s1", members: ["s1"], quorum: { quorate: true } })
+  }, 60_000)
+
+  it("says so in one line when no daemon runs, exit 4", async () => {
+    const ran = await ha("status", "--socket", join(root, "nothing.sock"))
+    expect(ran.code).toBe(4)
+    expect(ran.stderr).toBe(`ha: no daemon listening on ${join(root, "nothing.sock")}`)
+  })
+})
