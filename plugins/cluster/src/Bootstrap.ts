@@ -143,6 +143,30 @@ export const init = Command.make(
   Command.withDescription("Start a cluster on this node: write its configuration and a new cluster key.")
 )
 
+export const keygen = Command.make(
+  "keygen",
+  {
+    out: Options.file("out").pipe(
+      Options.withDefault("/etc/ha/authkey"),
+      Options.withDescription("the key file")
+    ),
+    force
+  },
+  (a) =>
+    Effect.gen(function* () {
+      yield* refuseExisting([a.out], a.force)
+      const keyFile = yield* keys(a.out)
+      yield* keyFile.write(yield* ClusterKey.generateKey())
+      yield* Console.log(
+        `wrote ${a.out} (a new 256-bit cluster key, mode 0600: copy it to every node, keep it secret)`
+      )
+    })
+).pipe(
+  Command.withDescription(
+    "Write a new cluster key (ha init does this for a new cluster; use keygen to replace the key of every node)."
+  )
+)
+
 /** Runs `ssh … HOST cat FILE` (no shell on this side) and returns the file's bytes. */
 const fetchOverSsh = (ssh: string, host: string, file: string) =>
   Effect.async<Uint8Array, BootstrapInputError>((resume) => {

@@ -4,7 +4,7 @@
  * the plugin (see plugins/README.md).
  */
 import type { Plugin } from "@ha/cli"
-import { init, join } from "./Bootstrap.ts"
+import { init, join, keygen } from "./Bootstrap.ts"
 import { command as status } from "./StatusCommand.ts"
 
 export * as Bootstrap from "./Bootstrap.ts"
@@ -12,8 +12,8 @@ export * as StatusCommand from "./StatusCommand.ts"
 
 const plugin: Plugin.Plugin = {
   name: "cluster",
-  description: "the cluster: ha init, ha join, ha status",
-  commands: [init, join, status]
+  description: "the cluster: ha init, ha join, ha keygen, ha status",
+  commands: [init, join, keygen, status]
 }
 
 export default plugin

@@ -104,6 +104,21 @@ describe("ha init", () => {
   })
 })
 
+describe("ha keygen", () => {
+  it("writes a new root-only key, and never replaces one unless told", async () => {
+    const out = join(node("keygen"), "authkey")
+    const ran = await ha("keygen", "--out", out)
+    expect(ran.code).toBe(0)
+    expect(statSync(out).mode & 0o777).toBe(0o600)
+    expect(statSync(out).size).toBe(32)
+    const first = readFileSync(out)
+    expect((await ha("keygen", "--out", out)).code).toBe(3)
+    expect(readFileSync(out)).toEqual(first)
+    expect((await ha("keygen", "--out", out, "--force")).code).toBe(0)
+    expect(readFileSync(out)).not.toEqual(first)
+  })
+})
+
 describe("ha join", () => {
   it("copies the configuration and key from a directory and names this node", async () => {
     const alpha = node("join-alpha")
