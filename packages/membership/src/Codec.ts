@@ -3,6 +3,7 @@
  * carries 23 bytes of header (plus 17 for recovery traffic) before its payload.
  */
 import { Either, Schema } from "effect"
+import { unpack } from "./internal/pack.ts"
 import type { CommitEntry, Data, Packet, RingId } from "./internal/packets.ts"
 
 export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
@@ -10,7 +11,7 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
   offset: Schema.Number
 }) {}
 
-const enum Kind {
+enum Kind {
   Data = 1,
   Token = 2,
   Join = 3,
@@ -166,8 +167,20 @@ const read = (r: Reader): Packet => {
       const seq = r.u32()
       const sender = r.u32()
       const flags = r.u8()
-      const orig = (flags & 2) !== 0 ? { ring: r.ring(), seq: r.u32(), sender: r.u32(), app: (flags & 4) !== 0 } : null
+      const orig =
+        (flags & 2) !== 0 ? { ring: r.ring(), seq: r.u32(), sender: r.u32(), app: (flags & 4) !== 0 } : null
+      const payloadAt = r.offset
       const d: Data = { _tag: "Data", ring, seq, sender, app: (flags & 1) !== 0, orig, payload: r.bytes() }
+      // Application data is a pack of messages; check it here so the protocol never sees a bad one.
+      if (d.app || d.orig?.app === true) {
+        const messages = unpack(d.payload)
+        if (!Array.isArray(messages)) {
+          throw new DecodeError({
+            reason: "malformed message pack",
+            offset: payloadAt + 4 + messages.malformedAt
+          })
+        }
+      }
       return d
     }
     case Kind.Token: {
@@ -179,7 +192,18 @@ const read = (r: Reader): Packet => {
       const fcc = r.u32()
       const flags = r.u8()
       const rtr = r.ids()
-      return { _tag: "Token", ring, tokenSeq, seq, aru, aruAddr, fcc, retransFlag: (flags & 1) !== 0, install: (flags & 2) !== 0, rtr }
+      return {
+        _tag: "Token",
+        ring,
+        tokenSeq,
+        seq,
+        aru,
+        aruAddr,
+        fcc,
+        retransFlag: (flags & 1) !== 0,
+        install: (flags & 2) !== 0,
+        rtr
+      }
     }
     case Kind.Join:
       return { _tag: "Join", sender: r.u32(), ringSeq: r.u32(), proc: r.ids(), fail: r.ids() }
@@ -206,11 +230,14 @@ export const decode = (bytes: Uint8Array): Either.Either<Packet, DecodeError> =>
   try {
     const packet = read(r)
     if (r.offset !== bytes.length) {
-      return Either.left(new DecodeError({ reason: `${bytes.length - r.offset} trailing bytes`, offset: r.offset }))
+      return Either.left(
+        new DecodeError({ reason: `${bytes.length - r.offset} trailing bytes`, offset: r.offset })
+      )
     }
     return Either.right(packet)
   } catch (e) {
-    if (e instanceof Underflow) return Either.left(new DecodeError({ reason: "truncated packet", offset: e.offset }))
+    if (e instanceof Underflow)
+      return Either.left(new DecodeError({ reason: "truncated packet", offset: e.offset }))
     if (e instanceof DecodeError) return Either.left(e)
     throw e
   }

@@ -4,6 +4,8 @@
  * paper leaves details open. No I/O and no clock reads: inputs are ticks (carrying the time in ms),
  * received packets and application broadcasts; outputs are packets to send and events.
  */
+
+import { pack } from "./internal/pack.ts"
 import {
   type CommitEntry,
   type Data,
@@ -13,7 +15,7 @@ import {
   ringEquals,
   type TokenPacket
 } from "./internal/packets.ts"
-import { RingLog } from "./internal/ringLog.ts"
+import { deliver, RingLog } from "./internal/ringLog.ts"
 
 export * from "./internal/packets.ts"
 
@@ -41,6 +43,8 @@ export interface Settings {
   readonly failRecvConst: number
   /** Idle token rotations before the representative starts holding the token. */
   readonly seqnoUnchangedConst: number
+  /** Bytes of queued messages packed into one data packet (a larger message travels alone). */
+  readonly packBytes: number
 }
 
 export interface View {
@@ -71,6 +75,8 @@ export type Output =
       readonly transitional: boolean
       readonly sender: NodeId
       readonly seq: number
+      /** Position among the messages packed into packet `seq`: (seq, index) is the total order. */
+      readonly index: number
       readonly payload: Uint8Array
     }
   | { readonly _tag: "TokenLost"; readonly ring: RingId }
@@ -107,7 +113,9 @@ export class Machine {
   private started = false
   private now = 0
   private out: Array<Output> = []
-  private readonly pending: Array<Uint8Array> = []
+  /** Messages waiting for the token: a queue read from `pendingHead` (shift() would be O(n) per message). */
+  private pending: Array<Uint8Array> = []
+  private pendingHead = 0
   private readonly selfQueue: Array<Packet> = []
   // gather
   private proc = new Set<NodeId>()
@@ -147,7 +155,7 @@ export class Machine {
   }
 
   get pendingCount(): number {
-    return this.pending.length
+    return this.pending.length - this.pendingHead
   }
 
   step(input: Input): Array<Output> {
@@ -191,7 +199,10 @@ export class Machine {
     }
     if (this.holding !== null && now >= this.holdDeadline) this.releaseHeld()
     if (this.state === "operational" && this.isRep() && now >= this.mergeDeadline) {
-      this.out.push({ _tag: "Multicast", packet: { _tag: "MergeDetect", sender: this.me, ring: this.installed.ring } })
+      this.out.push({
+        _tag: "Multicast",
+        packet: { _tag: "MergeDetect", sender: this.me, ring: this.installed.ring }
+      })
       this.mergeDeadline = now + this.settings.merge
     }
     const queued = this.selfQueue.splice(0)
@@ -201,7 +212,11 @@ export class Machine {
   private broadcast(payload: Uint8Array) {
     this.pending.push(payload)
     if (this.holding !== null) this.releaseHeld()
-    else if (this.state === "operational" && this.seqUnchanged >= this.settings.seqnoUnchangedConst && !this.holdCancelSent) {
+    else if (
+      this.state === "operational" &&
+      this.seqUnchanged >= this.settings.seqnoUnchangedConst &&
+      !this.holdCancelSent
+    ) {
       this.holdCancelSent = true
       this.out.push({ _tag: "Multicast", packet: { _tag: "HoldCancel", ring: this.installed.ring } })
     }
@@ -242,8 +257,15 @@ export class Machine {
 
   private enterGather(extraProc: ReadonlyArray<NodeId>, extraFail: ReadonlyArray<NodeId>) {
     this.state = "gather"
-    this.proc = new Set([this.me, ...this.installed.members, ...(this.attempt?.log.members ?? []), ...extraProc])
-    this.fail = new Set(extraFail.filter((n) => n !== this.me))
+    this.proc = new Set([
+      this.me,
+      ...this.installed.members,
+      ...(this.attempt?.log.members ?? []),
+      ...extraProc
+    ])
+    // Failures found in this attempt stay failed until a ring is installed (as in Corosync): forgetting
+    // them when a commit attempt times out lets unsynchronised consensus timeouts livelock the gather.
+    for (const n of extraFail) if (n !== this.me) this.fail.add(n)
     this.attempt = null
     this.holding = null
     this.lastSent = null
@@ -279,11 +301,15 @@ export class Machine {
   private onJoin(join: Extract<Packet, { _tag: "Join" }>) {
     if (join.sender === this.me || this.isStaleJoin(join.sender, join.ringSeq)) return
     this.maxRingSeq = Math.max(this.maxRingSeq, join.ringSeq)
-    if (this.state === "commit" || this.state === "recovery") {
-      const attempt = this.attempt
-      if (attempt !== null && attempt.log.members.includes(join.sender) && join.ringSeq < attempt.log.ring.seq) return
-    }
+    // A join sent before its sender took part in the ring we are forming is stale too.
+    const attempt = this.attempt
+    if (attempt?.log.members.includes(join.sender) && join.ringSeq < attempt.log.ring.seq) return
     if (this.state !== "gather") {
+      // A node that believes we failed will install a ring without us; merge detection brings the
+      // two rings together afterwards. Re-forming ours for it would only churn views.
+      if (join.fail.includes(this.me)) return
+      // While forming a ring without a node we found failed, its joins wait until the ring is up.
+      if (this.fail.has(join.sender)) return
       // A newer join means someone is re-forming the membership: join the round.
       this.enterGather([join.sender], [])
     }
@@ -293,9 +319,11 @@ export class Machine {
   private mergeJoin(join: Extract<Packet, { _tag: "Join" }>) {
     if (this.fail.has(join.sender)) return
     if (join.fail.includes(this.me)) {
-      // The sender believes we failed: we cannot agree with it this round.
+      // The sender believes we failed: we cannot agree with it this round. The consensus timer keeps
+      // running, or a sender that keeps sending such joins would hold this gather open forever.
       this.fail.add(join.sender)
-      this.restartGatherRound()
+      this.consensus = new Set([this.me])
+      this.sendJoin()
       this.checkConsensus()
       return
     }
@@ -336,7 +364,10 @@ export class Machine {
   private onMergeDetect(sender: NodeId, ring: RingId) {
     if (sender === this.me) return
     if (this.state === "operational") {
-      if (!ringEquals(ring, this.installed.ring) && (!this.installed.members.includes(sender) || ring.seq > this.installed.ring.seq)) {
+      if (
+        !ringEquals(ring, this.installed.ring) &&
+        (!this.installed.members.includes(sender) || ring.seq > this.installed.ring.seq)
+      ) {
         this.enterGather([sender], [])
       }
     } else if (this.state === "gather" && !this.proc.has(sender) && !this.fail.has(sender)) {
@@ -430,7 +461,11 @@ export class Machine {
     }
   }
 
-  private enterRecovery(attempt: Attempt, members: ReadonlyArray<NodeId>, entries: ReadonlyArray<CommitEntry>) {
+  private enterRecovery(
+    attempt: Attempt,
+    members: ReadonlyArray<NodeId>,
+    entries: ReadonlyArray<CommitEntry>
+  ) {
     this.state = "recovery"
     const old = this.installed
     const fromMyRing = members.flatMap((m, i) => {
@@ -465,11 +500,14 @@ export class Machine {
     const viewed = old.ring.seq > 0
     old.deliverContiguous(this.out)
     if (viewed) {
-      this.out.push({ _tag: "TransitionalView", from: old.ring, to: attempt.log.ring, members: attempt.trans })
+      this.out.push({
+        _tag: "TransitionalView",
+        from: old.ring,
+        to: attempt.log.ring,
+        members: attempt.trans
+      })
       for (const d of old.remainingAfterHole()) {
-        if (dataIsApp(d) && attempt.trans.includes(d.sender)) {
-          this.out.push({ _tag: "Delivered", view: old.ring, transitional: true, sender: d.sender, seq: d.seq, payload: d.payload })
-        }
+        if (dataIsApp(d) && attempt.trans.includes(d.sender)) deliver(this.out, old.ring, d, true)
       }
     }
     this.installed = attempt.log
@@ -487,7 +525,8 @@ export class Machine {
 
   private onToken(token: TokenPacket) {
     const log = this.activeLog()
-    if (!(this.state === "operational" || this.state === "recovery") || !ringEquals(token.ring, log.ring)) return
+    if (!(this.state === "operational" || this.state === "recovery") || !ringEquals(token.ring, log.ring))
+      return
     if (token.tokenSeq <= this.lastTokenSeq) return
     this.lastTokenSeq = token.tokenSeq
     this.tokenLossDeadline = this.now + this.settings.token
@@ -497,7 +536,7 @@ export class Machine {
       this.state === "operational" &&
       this.isRep() &&
       this.seqUnchanged >= this.settings.seqnoUnchangedConst &&
-      this.pending.length === 0 &&
+      this.pendingCount === 0 &&
       token.rtr.length === 0
     if (idle) {
       this.holding = token
@@ -564,9 +603,17 @@ export class Machine {
         if (next === undefined) break
         d = { ...next, seq: t.seq + 1 }
       } else {
-        const payload = this.pending.shift()
-        if (payload === undefined) break
-        d = { _tag: "Data", ring: log.ring, seq: t.seq + 1, sender: this.me, app: true, orig: null, payload }
+        const messages = this.takePending()
+        if (messages.length === 0) break
+        d = {
+          _tag: "Data",
+          ring: log.ring,
+          seq: t.seq + 1,
+          sender: this.me,
+          app: true,
+          orig: null,
+          payload: pack(messages)
+        }
       }
       t.seq++
       log.add(d)
@@ -600,6 +647,24 @@ export class Machine {
     }
     this.lastVisitSeq = t.seq
     this.forward(log.members, { ...t, tokenSeq: t.tokenSeq + 1 })
+  }
+
+  /** Queued messages for one data packet: as many as fit in packBytes, and at least one. */
+  private takePending(): Array<Uint8Array> {
+    const taken: Array<Uint8Array> = []
+    let size = 0
+    for (;;) {
+      const next = this.pending[this.pendingHead]
+      if (next === undefined || (taken.length > 0 && size + 4 + next.length > this.settings.packBytes)) break
+      taken.push(next)
+      this.pendingHead++
+      size += 4 + next.length
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead)
+      this.pendingHead = 0
+    }
+    return taken
   }
 
   private onData(d: Data) {

@@ -1,12 +1,33 @@
+import { unpack } from "./pack.ts"
 import type { Data, RingId } from "./packets.ts"
 
-type DeliveredEvent = {
+export type DeliveredEvent = {
   readonly _tag: "Delivered"
   readonly view: RingId
   readonly transitional: boolean
   readonly sender: number
   readonly seq: number
+  /** Position of the message among those packed into packet `seq`. */
+  readonly index: number
   readonly payload: Uint8Array
+}
+
+/** Delivers the application messages packed in `d` (the codec has checked the packing). */
+export const deliver = (out: Array<unknown>, view: RingId, d: Data, transitional: boolean): void => {
+  const messages = unpack(d.payload)
+  if (!Array.isArray(messages)) return
+  messages.forEach((payload, index) => {
+    const event: DeliveredEvent = {
+      _tag: "Delivered",
+      view,
+      transitional,
+      sender: d.sender,
+      seq: d.seq,
+      index,
+      payload
+    }
+    out.push(event)
+  })
 }
 
 /** The messages of one ring as seen by one node: store, aru, highest seen, delivered-up-to. */
@@ -36,13 +57,11 @@ export class RingLog {
   }
 
   /** Delivers, in order, every message up to the first hole. */
-  deliverContiguous(out: Array<DeliveredEvent | unknown>): void {
+  deliverContiguous(out: Array<unknown>): void {
     while (this.delivered < this.aru) {
       this.delivered++
       const d = this.store.get(this.delivered)
-      if (d?.app === true) {
-        out.push({ _tag: "Delivered", view: this.ring, transitional: false, sender: d.sender, seq: d.seq, payload: d.payload })
-      }
+      if (d?.app === true) deliver(out, this.ring, d, false)
     }
   }
 

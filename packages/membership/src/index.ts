@@ -1,0 +1,5 @@
+export * as Codec from "./Codec.ts"
+export * as Membership from "./Membership.ts"
+export * as MembershipSettings from "./MembershipSettings.ts"
+export * as Quorum from "./Quorum.ts"
+export * as Totem from "./Totem.ts"
