@@ -72,7 +72,8 @@ const withConfiguration = (configuration: Cib.Configuration): Cib.Cib => ({
   status: { nodes: [], tickets: [] }
 })
 
-const invalid = (file: string) => (e: { readonly message: string }) => new InvalidInputError({ file, problem: e.message })
+const invalid = (file: string) => (e: { readonly message: string }) =>
+  new InvalidInputError({ file, problem: e.message })
 
 /** Decodes CIB XML or a YAML configuration from text. */
 export const decode = (file: string, text: string): Either.Either<Loaded, InvalidInputError> => {
@@ -84,11 +85,14 @@ export const decode = (file: string, text: string): Either.Either<Loaded, Invali
       format
     }))
   }
-  return Either.map(Either.mapLeft(YamlConfig.decodeEither(text, { file }), invalid(file)), (configuration) => ({
-    cib: withConfiguration(configuration),
-    source: file,
-    format
-  }))
+  return Either.map(
+    Either.mapLeft(YamlConfig.decodeEither(text, { file }), invalid(file)),
+    (configuration) => ({
+      cib: withConfiguration(configuration),
+      source: file,
+      format
+    })
+  )
 }
 
 /** Reads and decodes one file (XML or YAML). */
@@ -114,7 +118,10 @@ export const loadStatus = (
     const body = text.replace(/^\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*/, "")
     if (body.startsWith("<status")) {
       // Decode the bare status against the configuration, so references are checked.
-      const shell = XmlCodec.encodeXml(withConfiguration(configuration)).replace(/<status\s*\/>|<status>\s*<\/status>/, body)
+      const shell = XmlCodec.encodeXml(withConfiguration(configuration)).replace(
+        /<status\s*\/>|<status>\s*<\/status>/,
+        body
+      )
       return Either.map(Either.mapLeft(XmlCodec.decodeXmlEither(shell, { file }), invalid(file)), (cib) => ({
         ...cib.status,
         from: cib

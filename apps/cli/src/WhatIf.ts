@@ -70,7 +70,10 @@ const compoundTasks = ["migrate_to", "migrate_from"]
 const OP_SPEC = "RSC_TASK_INTERVAL@NODE=RC, e.g. db_monitor_20000@alpha=1 (interval in milliseconds)"
 
 /** Parses `RSC_TASK_INTERVAL@NODE=RC` (crm_simulate's --op-inject syntax). */
-export const parseOpSpec = (text: string, option = "--op-fail"): Either.Either<OpResult, MalformedWhatIfError> => {
+export const parseOpSpec = (
+  text: string,
+  option = "--op-fail"
+): Either.Either<OpResult, MalformedWhatIfError> => {
   const malformed = () => Either.left(new MalformedWhatIfError({ option, value: text, expected: OP_SPEC }))
   const match = /^(.+)@([^@=]+)=(\d{1,3})$/.exec(text)
   if (!match) return malformed()
@@ -105,9 +108,13 @@ export const parseAssignment = (
 export const parseNodeAttribute = (
   text: string,
   option = "--node-attribute"
-): Either.Either<{ readonly node: string; readonly name: string; readonly value: string }, MalformedWhatIfError> => {
+): Either.Either<
+  { readonly node: string; readonly name: string; readonly value: string },
+  MalformedWhatIfError
+> => {
   const match = /^([^:=]+):([^=]+)=(.*)$/.exec(text)
-  if (!match) return Either.left(new MalformedWhatIfError({ option, value: text, expected: "NODE:NAME=VALUE" }))
+  if (!match)
+    return Either.left(new MalformedWhatIfError({ option, value: text, expected: "NODE:NAME=VALUE" }))
   const [, node = "", name = "", value = ""] = match
   return Either.right({ node, name, value })
 }
@@ -199,7 +206,10 @@ export const findPrimitive = (cib: Cib.Cib, name: string): Cib.Primitive | undef
 const sameNode = (state: Cib.NodeState, node: Cib.Node) =>
   state.id !== undefined ? state.id === node.id : state.uname === node.uname
 
-const bumpStatus = (cib: Cib.Cib): Cib.Cib["version"] => ({ ...cib.version, numUpdates: cib.version.numUpdates + 1 })
+const bumpStatus = (cib: Cib.Cib): Cib.Cib["version"] => ({
+  ...cib.version,
+  numUpdates: cib.version.numUpdates + 1
+})
 const bumpConfiguration = (cib: Cib.Cib): Cib.Cib["version"] => ({
   adminEpoch: cib.version.adminEpoch,
   epoch: cib.version.epoch + 1,
@@ -214,7 +224,8 @@ const updateNodeState = (
 ): Cib.Cib => {
   const states = cib.status.nodes
   const index = states.findIndex((s) => sameNode(s, node))
-  const current: Cib.NodeState = index >= 0 ? (states[index] as Cib.NodeState) : { id: node.id, uname: node.uname, extra: {} }
+  const current: Cib.NodeState =
+    index >= 0 ? (states[index] as Cib.NodeState) : { id: node.id, uname: node.uname, extra: {} }
   const next = update(current)
   const nodes = index >= 0 ? states.map((s, i) => (i === index ? next : s)) : [...states, next]
   return { ...cib, version: bumpStatus(cib), status: { ...cib.status, nodes } }
@@ -238,7 +249,14 @@ export const nodeDown = (cib: Cib.Cib, node: string): Either.Either<Cib.Cib, Unk
   Either.map(findNode(cib, node, "--node-down"), (n) =>
     updateNodeState(cib, n, (s) => {
       const { transientAttributes: _t, lrm: _l, ...rest } = s
-      return { ...rest, inCcm: "false", crmd: "offline", join: "down", expected: "down", crmDebugOrigin: ORIGIN }
+      return {
+        ...rest,
+        inCcm: "false",
+        crmd: "offline",
+        join: "down",
+        expected: "down",
+        crmDebugOrigin: ORIGIN
+      }
     })
   )
 
@@ -273,9 +291,16 @@ const readPair = (sets: ReadonlyArray<Cib.NvSet>, name: string): string | undefi
 }
 
 /** Sets a transient (status) attribute of a node, as `crm_attribute -t status` / attrd do. */
-const withTransientAttribute = (state: Cib.NodeState, node: Cib.Node, name: string, value: string): Cib.NodeState => {
+const withTransientAttribute = (
+  state: Cib.NodeState,
+  node: Cib.Node,
+  name: string,
+  value: string
+): Cib.NodeState => {
   const current = state.transientAttributes ?? { id: node.id, sets: [] }
-  const sets = setPair(current.sets, `status-${node.id}`, name, value, (setId) => sanitizeId(`${setId}-${name}`))
+  const sets = setPair(current.sets, `status-${node.id}`, name, value, (setId) =>
+    sanitizeId(`${setId}-${name}`)
+  )
   return { ...state, transientAttributes: { ...current, sets } }
 }
 
@@ -324,10 +349,15 @@ export const setProperty = (
   const sets = cib.configuration.clusterProperties
   const bootstrap = sets.findIndex((s) => s.id === "cib-bootstrap-options")
   // crm_attribute writes into cib-bootstrap-options when it exists, whatever its position.
-  const ordered = bootstrap > 0 ? [sets[bootstrap] as Cib.NvSet, ...sets.filter((_, i) => i !== bootstrap)] : sets
-  const updated = setPair(ordered, "cib-bootstrap-options", name, value, (setId) => sanitizeId(`${setId}-${name}`))
+  const ordered =
+    bootstrap > 0 ? [sets[bootstrap] as Cib.NvSet, ...sets.filter((_, i) => i !== bootstrap)] : sets
+  const updated = setPair(ordered, "cib-bootstrap-options", name, value, (setId) =>
+    sanitizeId(`${setId}-${name}`)
+  )
   const clusterProperties =
-    bootstrap > 0 ? [...updated.slice(1, bootstrap + 1), updated[0] as Cib.NvSet, ...updated.slice(bootstrap + 1)] : updated
+    bootstrap > 0
+      ? [...updated.slice(1, bootstrap + 1), updated[0] as Cib.NvSet, ...updated.slice(bootstrap + 1)]
+      : updated
   return Either.right({
     ...cib,
     version: bumpConfiguration(cib),
@@ -343,7 +373,8 @@ export const setProperty = (
 export const injectOp = (cib: Cib.Cib, op: OpResult, now: number): Either.Either<Cib.Cib, WhatIfError> =>
   Either.flatMap(findNode(cib, op.node, "--op-fail"), (node) => {
     const primitive = findPrimitive(cib, op.resource)
-    if (!primitive) return Either.left(new UnknownResourceError({ option: "--op-fail", resource: op.resource }))
+    if (!primitive)
+      return Either.left(new UnknownResourceError({ option: "--op-fail", resource: op.resource }))
     return Either.right(
       updateNodeState(cib, node, (state) => {
         const lrm: Cib.Lrm = state.lrm ?? { id: node.id, extra: {}, resources: [] }
@@ -395,12 +426,17 @@ export const injectOp = (cib: Cib.Cib, op: OpResult, now: number): Either.Either
         } else put(`${op.resource}_last_0`, true)
         if (failed) put(`${op.resource}_last_failure_0`, false)
         const resources =
-          index >= 0 ? lrm.resources.map((r, i) => (i === index ? { ...entry, ops } : r)) : [...lrm.resources, { ...entry, ops }]
+          index >= 0
+            ? lrm.resources.map((r, i) => (i === index ? { ...entry, ops } : r))
+            : [...lrm.resources, { ...entry, ops }]
         const withHistory: Cib.NodeState = { ...state, lrm: { ...lrm, resources } }
         const probeFoundStopped = op.task === "monitor" && op.interval === 0 && op.rc === 7
         if (!failed || probeFoundStopped) return withHistory
         const suffix = `${op.resource}#${op.task}_${op.interval}`
-        const previous = Number.parseInt(readPair(state.transientAttributes?.sets ?? [], `fail-count-${suffix}`) ?? "0", 10)
+        const previous = Number.parseInt(
+          readPair(state.transientAttributes?.sets ?? [], `fail-count-${suffix}`) ?? "0",
+          10
+        )
         const count = Number.isNaN(previous) ? 1 : previous + 1
         return withTransientAttribute(
           withTransientAttribute(withHistory, node, `fail-count-${suffix}`, String(count)),

@@ -30,7 +30,8 @@ export const whatIfsOfArgs = (text: string): Array<WhatIf.WhatIf> => {
     const [kind, ...words] = line.trim().split(/\s+/)
     if (!kind || kind.startsWith("#")) continue
     if (kind === "sim") {
-      for (let i = 0; i < words.length; i += 2) out.push(simOption(words[i] as string, words[i + 1] as string))
+      for (let i = 0; i < words.length; i += 2)
+        out.push(simOption(words[i] as string, words[i + 1] as string))
     } else if (kind === "attr") {
       const [node = "", name = "", value = "", section = ""] = words
       if (section === "nodes" && name === "standby" && value === "on") out.push({ _tag: "Standby", node })

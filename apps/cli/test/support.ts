@@ -1,0 +1,201 @@
+/** Runs `ha` in-process with its output captured, and reads crm_simulate's Transition Summaries. */
+import { join } from "node:path"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { Console, Effect } from "effect"
+import * as Cli from "../src/Cli.ts"
+import * as Plugin from "../src/Plugin.ts"
+
+export const repo = join(import.meta.dirname, "../../..")
+export const example = join(repo, "examples/pg-drbd")
+
+export interface Ran {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const capture = (out: Array<string>, err: Array<string>): Console.Console => {
+  const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
+  const log = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void out.push(text(args)))
+  const error = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void err.push(text(args)))
+  return {
+    [Console.TypeId]: Console.TypeId,
+    assert: () => Effect.void,
+    clear: Effect.void,
+    count: () => Effect.void,
+    countReset: () => Effect.void,
+    debug: log,
+    dir: log,
+    dirxml: log,
+    error,
+    group: () => Effect.void,
+    groupEnd: Effect.void,
+    info: log,
+    log,
+    table: log,
+    time: () => Effect.void,
+    timeEnd: () => Effect.void,
+    timeLog: () => Effect.void,
+    trace: error,
+    warn: error,
+    unsafe: globalThis.console
+  }
+}
+
+/** `ha ARGS…` in this process: exit code and what it printed. */
+export const ha = async (
+  args: ReadonlyArray<string>,
+  plugins: Plugin.PluginSet = Plugin.empty
+): Promise<Ran> => {
+  const out: Array<string> = []
+  const err: Array<string> = []
+  const code = await Effect.runPromise(
+    Cli.run(args, { plugins, color: false }).pipe(
+      Effect.withConsole(capture(out, err)),
+      Effect.provide(NodeContext.layer)
+    )
+  )
+  return { code, stdout: out.join("\n"), stderr: err.join("\n") }
+}
+
+/** One decision, as both `ha plan --json` and crm_simulate's summary can state it. */
+export interface Decision {
+  readonly action: string
+  readonly resource?: string
+  readonly node: string | undefined
+  readonly from?: string
+  readonly to?: string
+  readonly role?: string
+}
+
+const roles = new Set(["Started", "Stopped", "Promoted", "Unpromoted"])
+
+/** Instance numbers are each scheduler's own (as in @ha/policy's conformance runner): compare without them. */
+const base = (resource: string) => resource.replace(/:\d+$/, "")
+
+/** `[Role] [node]` → its parts. */
+const side = (text: string) => {
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== "")
+  const role = words[0] !== undefined && roles.has(words[0]) ? words[0] : undefined
+  const node = role === undefined ? words[0] : words[1]
+  return { role, node }
+}
+
+/**
+ * Reads the "Transition Summary" of crm_simulate's output into decisions:
+ * `* Move fs ( alpha -> beta )`, `* Promote drbd_pg:1 ( Unpromoted -> Promoted beta )`, `* Fence (reboot) alpha '…'`.
+ */
+export const pacemakerDecisions = (summary: string): Array<Decision> => {
+  const section = summary.split("Transition Summary:\n")[1]?.split("\n\n")[0] ?? ""
+  const out: Array<Decision> = []
+  for (const line of section.split("\n")) {
+    const fence = /^\s*\* Fence \(([^)]+)\) (\S+)/.exec(line)
+    if (fence) {
+      out.push({ action: "fence", node: fence[2], role: fence[1] as string })
+      continue
+    }
+    const match = /^\s*\* (\S+)\s+(\S+)\s+\(\s*(.*?)\s*\)/.exec(line)
+    if (!match) continue
+    const [, verb = "", resource = "", inner = ""] = match
+    const action = verb.toLowerCase()
+    const [left = "", right] = inner.split(" -> ")
+    const from = side(left)
+    const to = right === undefined ? undefined : side(right)
+    const fromNode = from.node ?? to?.node
+    const toNode = to?.node ?? fromNode
+    const role = to?.role ?? from.role ?? "Started"
+    if (action === "stop")
+      out.push({
+        action,
+        resource: base(resource),
+        node: fromNode,
+        from: fromNode as string,
+        role: "Stopped"
+      })
+    else if (action === "start")
+      out.push({ action, resource: base(resource), node: toNode, to: toNode as string, role })
+    else
+      out.push({
+        action,
+        resource: base(resource),
+        node: toNode,
+        from: fromNode as string,
+        to: toNode as string,
+        role
+      })
+  }
+  return sorted(out)
+}
+
+/** ha's `actions` (from `ha plan --json`) as decisions (reasons and the blocked flag left out). */
+export const haDecisions = (
+  actions: ReadonlyArray<Decision & { readonly reason?: string; readonly blocked?: boolean }>
+) =>
+  sorted(
+    actions.map(({ reason: _r, blocked: _b, ...d }) =>
+      d.resource === undefined ? d : { ...d, resource: base(d.resource) }
+    )
+  )
+
+const key = (d: Decision) =>
+  JSON.stringify([d.action, d.resource ?? "", d.node ?? "", d.from ?? "", d.to ?? "", d.role ?? ""])
+const sorted = (ds: Array<Decision>) => ds.sort((a, b) => key(a).localeCompare(key(b)))
+
+/** A resource running somewhere, as both crm_simulate's "Revised Cluster Status" and `ha` can state it. */
+export interface Running {
+  readonly resource: string
+  readonly node: string
+  readonly role: string
+}
+
+/**
+ * Reads crm_simulate's "Revised Cluster Status": `* vip (ocf:heartbeat:IPaddr2): Started beta` and, in a
+ * clone set of `drbd_pg`, `* Promoted: [ beta ]`; stopped resources are left out.
+ */
+export const pacemakerRevised = (summary: string): Array<Running> => {
+  const section = summary.split("Revised Cluster Status:\n")[1] ?? ""
+  const out: Array<Running> = []
+  let clone: string | undefined
+  for (const line of section.split("\n")) {
+    const set = /^\s*\* Clone Set: \S+ \[(\S+)\]/.exec(line)
+    if (set) {
+      clone = set[1]
+      continue
+    }
+    const members = /^\s*\* (Started|Promoted|Unpromoted): \[ (.*) \]/.exec(line)
+    if (members && clone !== undefined) {
+      for (const node of (members[2] ?? "").split(/\s+/))
+        out.push({ resource: clone, node, role: members[1] as string })
+      continue
+    }
+    const primitive = /^\s*\* (\S+)\s+\([^)]*\):\s+(Started|Promoted|Unpromoted) (\S+)/.exec(line)
+    if (primitive) {
+      clone = undefined
+      out.push({
+        resource: primitive[1] as string,
+        node: primitive[3] as string,
+        role: primitive[2] as string
+      })
+    }
+  }
+  return sortedRunning(out)
+}
+
+/** What runs where in one of ha's status views. */
+export const haRunning = (status: {
+  readonly resources: ReadonlyArray<{
+    readonly resource: string
+    readonly running: ReadonlyArray<{ node: string; role: string }>
+  }>
+}): Array<Running> =>
+  sortedRunning(
+    status.resources.flatMap((r) =>
+      r.running.map((p) => ({ resource: base(r.resource), node: p.node, role: p.role }))
+    )
+  )
+
+const sortedRunning = (rs: Array<Running>) =>
+  rs.sort((a, b) => `${a.resource} ${a.node} ${a.role}`.localeCompare(`${b.resource} ${b.node} ${b.role}`))

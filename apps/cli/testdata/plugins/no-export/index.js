@@ -1,0 +1,2 @@
+// A broken test plugin: it exports no plugin object.
+export const something = 42
