@@ -55,12 +55,16 @@ export const layer = (
       const key = yield* keyFile
         .read(config.keyFile)
         .pipe(Effect.mapError((error) => new NodeSetupError({ message: error.message })))
+      const membership = MembershipSettings.make({ twoNode: config.cluster.nodes.length === 2 })
+      // a link must be declared down well before the token is lost, or losing one of two links
+      // would change the membership
+      const links = TransportSettings.layer(MembershipSettings.transportTimers(membership))
       const transport = Transport.layer({ topology: yield* topology(config, file), key }).pipe(
-        Layer.provide(Layer.mergeAll(NodeUdp.layer, NodeCrypto.layer, TransportSettings.layerDefaults))
+        Layer.provide(Layer.mergeAll(NodeUdp.layer, NodeCrypto.layer, links))
       )
       return Membership.layer.pipe(
         Layer.provideMerge(transport),
-        Layer.provide(MembershipSettings.layer({ twoNode: config.cluster.nodes.length === 2 }))
+        Layer.provide(Layer.succeed(MembershipSettings.MembershipSettings, membership))
       )
     }).pipe(Effect.provide(ClusterKey.layer), Effect.provide(NodeFileSystem.layer))
   )
