@@ -12,8 +12,18 @@ const packages = lock.packages
 
 const platformOf = (name) => {
   const tail = name.split("/").pop()
-  const os = ["android", "darwin", "linux", "freebsd", "openbsd", "openharmony", "win32", "windows", "sunos", "aix"]
-    .find((candidate) => new RegExp(`(^|-)${candidate}(-|$)`).test(tail))
+  const os = [
+    "android",
+    "darwin",
+    "linux",
+    "freebsd",
+    "openbsd",
+    "openharmony",
+    "win32",
+    "windows",
+    "sunos",
+    "aix"
+  ].find((candidate) => new RegExp(`(^|-)${candidate}(-|$)`).test(tail))
   const cpu = [
     ["arm64", /(^|-)arm64(-|$)/],
     ["x64", /(^|-)(x64|64)(-|$)/],
@@ -46,7 +56,9 @@ for (const [path, entry] of Object.entries(packages)) {
     added++
   }
 }
-const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)))
+const sorted = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1))
+)
 lock.packages = sorted
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`)
 console.log(`complete-lock: ${added} platform entries added`)

@@ -48,7 +48,9 @@ const vitest = (label, command, args) => {
     passed += json.numPassedTests
     failed += json.numFailedTests
     // A file that failed to load reports no failed test: count it.
-    const brokenFiles = json.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0)
+    const brokenFiles = json.testResults.filter(
+      (f) => f.status === "failed" && f.assertionResults.length === 0
+    )
     failed += brokenFiles.length
     if (!ok && json.numFailedTests === 0 && brokenFiles.length === 0) failed++
   } catch {
