@@ -148,7 +148,10 @@ const runNode = (node: number, directory: string) =>
 
 const runChild = (node: number, directory: string) =>
   new Promise<Report>((resolve, reject) => {
-    const profile = process.env.BENCH_PROFILE === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    const profile =
+      process.env.BENCH_PROFILE === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
     const child = spawn(
       process.execPath,
       [...profile, "--import", "tsx", import.meta.filename, "node", String(node), directory],

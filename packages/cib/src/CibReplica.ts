@@ -22,18 +22,27 @@ import {
   Effect,
   Either,
   Layer,
+  Option,
   Queue,
   Schema,
   type Scope,
   Stream,
   SubscriptionRef
 } from "effect"
-import type * as Cib from "./Cib.ts"
-import { CibStore, type CibStoreService, type Committed, type Update, type UpdateError } from "./CibStore.ts"
-import { CibStoreSettings } from "./CibStoreSettings.ts"
+import * as Cib from "./Cib.ts"
+import {
+  CibStore,
+  type CibStoreService,
+  type Committed,
+  make as makeStore,
+  type Update,
+  type UpdateError
+} from "./CibStore.ts"
+import { CibStoreSettings, defaults as settingsDefaults } from "./CibStoreSettings.ts"
 import * as Diff from "./Diff.ts"
 import { type Input, Machine, type Output, type Resolution } from "./internal/replication/machine.ts"
 import * as Messages from "./internal/replication/messages.ts"
+import type { MemoryGroup } from "./MemoryGroup.ts"
 import {
   type Event,
   type NodeId,
@@ -41,6 +50,7 @@ import {
   type ReplicationChannelService,
   type View
 } from "./ReplicationChannel.ts"
+import { makeMemory } from "./Storage.ts"
 import * as Version from "./Version.ts"
 
 /** This node is not in a quorate view, so there is no DC to sequence the update. */
@@ -306,7 +316,8 @@ export const make = (
       awaitSynced: status.changes.pipe(
         Stream.filter((s) => s.synced),
         Stream.runHead,
-        Effect.map((s) => (s._tag === "Some" ? s.value : { view: undefined, dc: undefined, synced: false }))
+        // the status stream never ends, so there is always a head
+        Effect.map(Option.getOrThrow)
       )
     }
   })
@@ -318,5 +329,24 @@ export const layer: Layer.Layer<CibReplica, never, CibStore | ReplicationChannel
     Effect.gen(function* () {
       const settings = yield* CibStoreSettings
       return yield* make(yield* CibStore, yield* ReplicationChannel, settings)
+    })
+  )
+
+/**
+ * Node `node` of an in-memory `group`, its store on a fresh in-memory disk starting from `initial`
+ * (tests of code that uses the replicated CIB).
+ */
+export const layerTest = (
+  group: MemoryGroup,
+  node: NodeId,
+  initial: Cib.Cib = Cib.empty
+): Layer.Layer<CibReplica> =>
+  Layer.scoped(
+    CibReplica,
+    Effect.gen(function* () {
+      const store = yield* Effect.orDie(
+        makeStore(makeMemory().storage, { backups: settingsDefaults.backups, initial })
+      )
+      return yield* make(store, yield* group.channel(node), settingsDefaults)
     })
   )

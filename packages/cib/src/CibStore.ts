@@ -132,7 +132,9 @@ export interface CibStoreService {
   readonly replace: (cib: Cib.Cib, options?: WriteOptions) => Effect.Effect<Committed, UpdateError>
   /**
    * Writes the current version if it is not on disk yet, and waits until it is. Commits made while
-   * a write is in progress are written together by the next one (group commit).
+   * a write is in progress are written together by the next one (group commit). The first write of
+   * each epoch is decoded back from its bytes before it is written (a CIB that would not load as
+   * itself fails with `StorageError`); status-only versions are written without that check.
    */
   readonly flush: Effect.Effect<void, StorageError>
   /** What was loaded at start-up and which damaged files were passed over. */
@@ -170,22 +172,32 @@ export const make = (
     const published = yield* PubSub.unbounded<Committed>()
     // the CIB object last written (identity: CIBs are immutable)
     let onDisk: Cib.Cib | undefined = Option.isSome(disk.cib) ? start : undefined
+    // the version of the last write decoded back from its bytes
+    let verified: Cib.Version | undefined
 
     const flush: Effect.Effect<void, StorageError> = flushLock.withPermits(1)(
       Effect.gen(function* () {
         const cib = yield* Ref.get(current)
         if (cib === onDisk) return
-        const bytes = yield* Either.mapLeft(
-          Persistence.encode(cib),
-          (p) =>
-            new StorageError({
-              operation: "encode",
-              file: Persistence.CURRENT,
-              reason: `${p.path === "" ? "" : `${p.path}: `}${p.reason}`
-            })
-        )
+        // a write is decoded back whenever the configuration may have changed since the last one
+        // checked (a new epoch); status-only versions, the bulk of the writes, are not
+        const verify =
+          verified === undefined ||
+          Version.compare({ ...cib.version, numUpdates: 0 }, { ...verified, numUpdates: 0 }) !== 0
+        const bytes = verify
+          ? yield* Either.mapLeft(
+              Persistence.encode(cib),
+              (p) =>
+                new StorageError({
+                  operation: "encode",
+                  file: Persistence.CURRENT,
+                  reason: `${p.path === "" ? "" : `${p.path}: `}${p.reason}`
+                })
+            )
+          : Persistence.encodeUnverified(cib)
         yield* disk.save(bytes)
         onDisk = cib
+        if (verify) verified = cib.version
       })
     )
 
@@ -213,13 +225,24 @@ export const make = (
             (isFunction(change) || updateOptions.rebase ? undefined : change.from)
           if (expected !== undefined && !Version.equals(expected, before.version))
             return yield* new VersionConflict({ expected, actual: before.version })
-          const candidate = isFunction(change)
-            ? change(before)
-            : updateOptions.rebase && !Version.equals(change.from, before.version)
-              ? yield* rebased(before, change)
+          let candidate: Cib.Cib
+          let patchedWith: Diff.Diff | undefined
+          if (isFunction(change)) candidate = change(before)
+          else {
+            // the patch's own changes are the commit's: no second diff of the whole CIB
+            const stale = updateOptions.rebase === true && !Version.equals(change.from, before.version)
+            patchedWith = stale
+              ? { ...change, from: before.version, baseDigest: Version.digest(before) }
+              : change
+            candidate = stale
+              ? yield* rebased(before, patchedWith, change.from)
               : yield* patched(before, change)
+          }
           const valid = yield* checked({ ...candidate, version: before.version })
-          const changes = Diff.diff(before, valid)
+          const changes =
+            patchedWith === undefined
+              ? Diff.diff(before, valid)
+              : { ...patchedWith, from: before.version, to: before.version }
           if (Diff.isEmpty(changes)) return { before: before.version, after: before.version, diff: changes }
           const configurationChanged = changes.changes.some((c) => c.path[0] === "configuration")
           const version = configurationChanged
@@ -297,22 +320,19 @@ const patched = (base: Cib.Cib, diff: Diff.Diff): Effect.Effect<Cib.Cib, Version
     }
   })
 
-/** `diff`'s changes applied to `base`, a newer CIB than the one the diff was made against. */
-const rebased = (base: Cib.Cib, diff: Diff.Diff): Effect.Effect<Cib.Cib, UpdateConflict> =>
-  Either.match(
-    Diff.patch(base, { ...diff, from: base.version, to: base.version, baseDigest: Version.digest(base) }),
-    {
-      onRight: Effect.succeed,
-      onLeft: (e) =>
-        Effect.fail(
-          new UpdateConflict({
-            made: diff.from,
-            actual: base.version,
-            reason: e._tag === "PatchConflictError" ? `${e.path}: ${e.reason}` : e.message
-          })
-        )
-    }
-  )
+/** `diff`'s changes (made at version `made`, rebased to start at `base`) applied to `base`. */
+const rebased = (base: Cib.Cib, diff: Diff.Diff, made: Cib.Version): Effect.Effect<Cib.Cib, UpdateConflict> =>
+  Either.match(Diff.patch(base, diff), {
+    onRight: Effect.succeed,
+    onLeft: (e) =>
+      Effect.fail(
+        new UpdateConflict({
+          made,
+          actual: base.version,
+          reason: e._tag === "PatchConflictError" ? `${e.path}: ${e.reason}` : e.message
+        })
+      )
+  })
 
 /** The store persisting through the {@link Storage} service, configured by {@link CibStoreSettings}. */
 export const layer: Layer.Layer<

@@ -26,8 +26,6 @@ export class MemoryGroup {
   /** which side of the current partition each node is on (all 0 when healed) */
   private side = new Map<NodeId, number>()
   private nextView = 1
-  /** messages delivered, per node (for tests that count traffic) */
-  readonly delivered = new Map<NodeId, number>()
 
   constructor(
     readonly nodes: ReadonlyArray<NodeId>,
@@ -111,10 +109,7 @@ export class MemoryGroup {
     const view = this.views.get(sender)
     if (view === undefined || !this.attached.has(sender)) return
     const copy = payload.slice()
-    for (const member of view.members) {
-      this.enqueue(member, { _tag: "Message", sender, payload: copy })
-      this.delivered.set(member, (this.delivered.get(member) ?? 0) + 1)
-    }
+    for (const member of view.members) this.enqueue(member, { _tag: "Message", sender, payload: copy })
   }
 
   private enqueue(node: NodeId, event: Event): void {

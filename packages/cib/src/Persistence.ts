@@ -21,7 +21,7 @@
  */
 import { Array as Arr, Effect, Either, Option, Order, Schema } from "effect"
 import type { Cib, Version } from "./Cib.ts"
-import { decodeFile, encodeVerified } from "./internal/store/format.ts"
+import { decodeFile, encodeFile, encodeVerified } from "./internal/store/format.ts"
 import type { StorageError, StorageService } from "./internal/store/storage.ts"
 import * as Versions from "./Version.ts"
 
@@ -149,6 +149,9 @@ export const open = (
  */
 export const encode: (cib: Cib) => Either.Either<Uint8Array, { path: string; reason: string }> =
   encodeVerified
+
+/** A version's file bytes, not decoded back (see {@link encode}). */
+export const encodeUnverified: (cib: Cib) => Uint8Array = encodeFile
 
 /** "0.5.3 from cib.xml (skipped cib-7.xml: digest mismatch …)", for logs. */
 export const describeReport = (report: LoadReport): string => {

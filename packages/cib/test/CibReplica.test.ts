@@ -14,7 +14,7 @@ import {
   Storage,
   Version
 } from "@ha/cib"
-import { Effect, Exit, Option, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
 import {
   location,
   nodeState,
@@ -283,6 +283,20 @@ describe("CibReplica", () => {
         expect(Option.map(loaded.cib, (cib) => Version.format(cib.version))).toEqual(Option.some("0.11.0"))
       }),
     60_000
+  )
+})
+
+describe("CibReplica.layerTest", () => {
+  it.effect("gives each node of an in-memory group its replica", () =>
+    Effect.gen(function* () {
+      const group = MemoryGroup.make([1, 2])
+      const one = yield* Layer.build(CibReplica.layerTest(group, 1, initial))
+      const two = yield* Layer.build(CibReplica.layerTest(group, 2, initial))
+      const [a, b] = [Context.get(one, CibReplica.CibReplica), Context.get(two, CibReplica.CibReplica)]
+      yield* a.awaitSynced
+      yield* b.update((cib) => withResources(cib, primitive("vip")))
+      expect(resourceIds(yield* a.query)).toEqual(["vip"])
+    }).pipe(Effect.scoped)
   )
 })
 

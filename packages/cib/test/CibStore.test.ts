@@ -198,4 +198,27 @@ describe("CibStore", () => {
       )
     })
   )
+
+  it.effect("rebases a patch made at an older version while its changes still fit", () =>
+    Effect.gen(function* () {
+      const store = yield* open(Storage.makeMemory())
+      const base = yield* store.query
+      yield* store.update((cib) => withResources(cib, primitive("vip")))
+      // made before vip was added: adding db still fits
+      const addDb = Diff.diff(base, withResources(base, primitive("db")))
+      const rebased = yield* store.update(addDb, { rebase: true })
+      expect(rebased.before).toEqual({ adminEpoch: 0, epoch: 1, numUpdates: 0 })
+      expect(rebased.after).toEqual({ adminEpoch: 0, epoch: 2, numUpdates: 0 })
+      expect(rebased.diff.from).toEqual(rebased.before)
+      // inserted at the index it has in the patch
+      expect((yield* store.query).configuration.resources.map((r) => r.id)).toEqual(["db", "vip"])
+      // made before db was added: adding another db no longer fits
+      const conflict = yield* Effect.flip(store.update(addDb, { rebase: true }))
+      expect(conflict._tag).toBe("UpdateConflict")
+      expect(conflict.message).toMatch(
+        /^the update was made at version 0\.0\.0 and no longer fits the CIB at 0\.2\.0: .*element already exists$/
+      )
+      expect((yield* store.query).version.epoch).toBe(2)
+    })
+  )
 })

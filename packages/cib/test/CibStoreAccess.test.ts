@@ -37,7 +37,9 @@ describe("CibAccess", () => {
       const disk = Storage.makeMemory()
       const store = yield* CibStore.make(disk.storage, { backups: 3, initial: twoNodes(Cib.empty) })
       const addVip = (cib: Cib.Cib) => withResources(cib, primitive("vip"))
-      const denied = yield* Effect.flip(CibAccess.guard(store.update, { uid: 1000, gids: [1000] }, haclient)(addVip))
+      const denied = yield* Effect.flip(
+        CibAccess.guard(store.update, { uid: 1000, gids: [1000] }, haclient)(addVip)
+      )
       expect(denied._tag).toBe("WriteDenied")
       expect((yield* store.query).configuration.resources).toEqual([])
       expect(disk.files().size).toBe(0)

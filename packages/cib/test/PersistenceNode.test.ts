@@ -22,7 +22,7 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
 )
 
-/** Runs the child writer in `dir` for `ms` milliseconds, kills it with SIGKILL, returns what it printed. */
+/** Runs the child writer in `dir`, kills it with SIGKILL `ms` milliseconds after its first commit, returns what it printed. */
 const runAndKill = (dir: string, ms: number) =>
   Effect.async<{ opened: number; committed: ReadonlyArray<number>; stderr: string }>((resume) => {
     const child = spawn(
@@ -39,7 +39,8 @@ const runAndKill = (dir: string, ms: number) =>
       out += d.toString()
       // the clock starts at the child's first commit, so every kill lands among writes however
       // slowly a loaded machine runs the child
-      if (timer === undefined && out.includes("committed")) timer = setTimeout(() => child.kill("SIGKILL"), ms)
+      if (timer === undefined && out.includes("committed"))
+        timer = setTimeout(() => child.kill("SIGKILL"), ms)
     })
     child.stderr.on("data", (d: Buffer) => {
       err += d.toString()

@@ -101,14 +101,6 @@ export class Machine {
 
   constructor(readonly self: NodeId) {}
 
-  get status(): {
-    readonly view: View | undefined
-    readonly dc: NodeId | undefined
-    readonly synced: boolean
-  } {
-    return { view: this.view, dc: this.dc, synced: this.synced }
-  }
-
   step(input: Input): Array<Output> {
     switch (input._tag) {
       case "View":
