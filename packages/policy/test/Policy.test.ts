@@ -242,7 +242,9 @@ describe("Policy.schedule", () => {
     expect(summary(t).map((line) => line.replace(/:\d+/, ""))).toEqual(["Promote drbd n2->n2"])
     expect(t.summary[0]!.from?.role).toBe("Unpromoted")
     expect(t.summary[0]!.to?.role).toBe("Promoted")
-    expect(t.actions.map((a) => a.task).sort()).toEqual(["promote", "promote", "promoted"])
+    // the monitor configured without a role is for the unpromoted role: cancelled on promotion
+    expect(t.actions.map((a) => a.task).sort()).toEqual(["cancel", "promote", "promote", "promoted"])
+    expect(t.actions.find((a) => a.task === "cancel")).toMatchObject({ node: "n2", interval: 10000 })
   })
 
   it("migrates a resource that allows it instead of stopping and starting it", () => {
@@ -277,5 +279,89 @@ describe("Policy.schedule", () => {
       "Stop a",
       "Start b blocked"
     ])
+  })
+  it("keeps resources off a node whose health is red under node-health-strategy=migrate-on-red", () => {
+    const base = cib(
+      [primitive("web")],
+      [],
+      [onlineNode("n1", [running("web")]), onlineNode("n2", [notRunning("web")])]
+    )
+    const red: Cib.NodeState = {
+      ...onlineNode("n1", [running("web")]),
+      transientAttributes: { sets: [nvset("n1-status", { "#health-disk": "red" })] }
+    }
+    const c: Cib.Cib = {
+      ...base,
+      configuration: {
+        ...base.configuration,
+        clusterProperties: [
+          nvset("opts", { "stonith-enabled": "true", "node-health-strategy": "migrate-on-red" })
+        ]
+      },
+      status: { nodes: [red, onlineNode("n2", [notRunning("web")])], tickets: [] }
+    }
+    const t = plan(c)
+    expect(summary(t)).toEqual(["Move web n1->n2"])
+    expect(Explain.resource(t, "web")).toContain("because location constraint health:n1 gives n1 -INFINITY")
+    // with the strategy off, the same attribute changes nothing
+    expect(summary(plan({ ...c, configuration: base.configuration }))).toEqual([])
+  })
+
+  it("cannot fence a lost node without quorum: its resources' stops are blocked", () => {
+    const lost: Cib.NodeState = { ...onlineNode("n1", [running("db")]), inCcm: "false", crmd: "offline" }
+    const base = cib([primitive("db")], [], [lost, onlineNode("n2", [notRunning("db")])])
+    const t = plan({ ...base, haveQuorum: "false" })
+    expect(t.summary.map((d) => `${d.verb} ${d.resource} ${d.blocked}`)).toEqual(["Stop db true"])
+    expect(t.actions.some((a) => a.task === "stonith")).toBe(false)
+  })
+
+  it("moves (not recovers) a resource whose stop failed on a node that is fenced anyway", () => {
+    const failedStop: Cib.LrmResource = {
+      ...running("db"),
+      ops: [op("db", "start", 0, 2), { ...op("db", "stop", 1, 4), opStatus: 4 }]
+    }
+    const lost: Cib.NodeState = { ...onlineNode("n1", [failedStop]), inCcm: "false", crmd: "offline" }
+    const t = plan(cib([primitive("db")], [], [lost, onlineNode("n2", [notRunning("db")])]))
+    expect(summary(t)).toEqual(["Fence n1 ->", "Move db n1->n2"])
+  })
+  it("starts an interleaved clone's instance only after the other clone's instance on its node", () => {
+    const clone = (id: string, child: string, meta: Record<string, string> = {}): Cib.Clone => ({
+      _tag: "Clone",
+      id,
+      legacyMaster: false,
+      instanceAttributes: [],
+      metaAttributes: [nvset(`${id}-meta`, meta)],
+      child: primitive(child)
+    })
+    const t = plan(
+      cib(
+        [clone("base-clone", "base"), clone("app-clone", "app", { interleave: "true" })],
+        [
+          {
+            _tag: "Location",
+            id: "no-base-n1",
+            rsc: "base-clone",
+            node: "n1",
+            score: -1_000_000,
+            rules: [],
+            resourceSets: []
+          },
+          // biome-ignore lint/suspicious/noThenProperty: the CIB model names rsc_order's attribute "then"
+          { _tag: "Order", id: "base-then-app", first: "base-clone", then: "app-clone", resourceSets: [] }
+        ],
+        [
+          onlineNode("n1", [notRunning("base"), notRunning("app")]),
+          onlineNode("n2", [notRunning("base"), notRunning("app")])
+        ]
+      )
+    )
+    // no base instance can run on n1, so no app instance starts there (and none is reported blocked)
+    expect(summary(t).map((line) => line.replace(/:\d+/, ""))).toEqual(["Start base ->n2", "Start app ->n2"])
+    const key = (a: Transition["actions"][number]) => `${a.key.replace(/:\d+/, "")}@${a.node ?? ""}`
+    const byKey = new Map(t.actions.map((a) => [key(a), a.id]))
+    expect(t.edges).toContainEqual({
+      before: byKey.get("base_start_0@n2"),
+      after: byKey.get("app_start_0@n2")
+    })
   })
 })

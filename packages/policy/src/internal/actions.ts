@@ -21,6 +21,8 @@ export interface GraphAction {
   /** why it became unrunnable or required, for explanations and summary reasons */
   blockedBy: string | undefined
   requiredBy: string | undefined
+  /** runnable only while at least this many of the actions ordered before it are runnable */
+  minRunnable: number | undefined
 }
 
 export interface Ordering {
@@ -32,6 +34,8 @@ export interface Ordering {
   readonly impliesFirst: boolean
   /** first unrunnable ⇒ then unrunnable */
   readonly runnableLeft: boolean
+  /** first required but unrunnable ⇒ then unrunnable (a restart cannot start before its stop) */
+  readonly restart: boolean
   /** what `then` depends on, for explanations ("A start") */
   readonly reason: string | undefined
 }
@@ -40,6 +44,7 @@ export interface OrderFlags {
   readonly impliesThen?: boolean
   readonly impliesFirst?: boolean
   readonly runnableLeft?: boolean
+  readonly restart?: boolean
   readonly reason?: string
 }
 
@@ -50,16 +55,19 @@ export class ActionGraph {
   readonly actions: Array<GraphAction> = []
   readonly orderings: Array<Ordering> = []
   private readonly byKey = new Map<string, GraphAction>()
-  private readonly outgoing = new Map<number, Array<Ordering>>()
-  private readonly incoming = new Map<number, Array<Ordering>>()
-  private readonly edgeSet = new Set<string>()
+  // adjacency by action id (arrays, not maps: graphs reach hundreds of thousands of actions)
+  private readonly outgoing: Array<Array<Ordering> | undefined> = []
+  private readonly incoming: Array<Array<Ordering> | undefined> = []
   onRequired: OnRequired = () => {}
 
   private static keyOf(task: string, key: string, node: string | undefined) {
     return `${task}:${key}@${node ?? ""}`
   }
 
-  /** Gets or creates an action; a second request for the same key and node returns the first. */
+  /**
+   * Gets or creates an action; a second request for the same key and node returns the first. `unique`
+   * actions (a primitive's own, one per resource and node) skip that lookup.
+   */
   action(spec: {
     key: string
     task: string
@@ -69,9 +77,11 @@ export class ActionGraph {
     kind: ActionKind
     required: boolean
     runnable: boolean
+    unique?: boolean
+    minRunnable?: number
   }): GraphAction {
-    const k = ActionGraph.keyOf(spec.task, spec.key, spec.node)
-    const existing = this.byKey.get(k)
+    const k = spec.unique ? undefined : ActionGraph.keyOf(spec.task, spec.key, spec.node)
+    const existing = k === undefined ? undefined : this.byKey.get(k)
     if (existing) {
       if (spec.required) existing.required = true
       if (!spec.runnable) existing.runnable = false
@@ -88,33 +98,53 @@ export class ActionGraph {
       required: spec.required,
       runnable: spec.runnable,
       blockedBy: undefined,
-      requiredBy: undefined
+      requiredBy: undefined,
+      minRunnable: spec.minRunnable
     }
     this.actions.push(a)
-    this.byKey.set(k, a)
+    this.outgoing.push(undefined)
+    this.incoming.push(undefined)
+    if (k !== undefined) this.byKey.set(k, a)
     return a
   }
 
   order(first: GraphAction, then: GraphAction, flags: OrderFlags = {}): void {
     if (first === then) return
-    const sig = `${first.id}>${then.id}:${flags.impliesThen ? 1 : 0}${flags.impliesFirst ? 1 : 0}${flags.runnableLeft ? 1 : 0}`
-    if (this.edgeSet.has(sig)) return
-    this.edgeSet.add(sig)
+    const impliesThen = flags.impliesThen ?? false
+    const impliesFirst = flags.impliesFirst ?? false
+    const runnableLeft = flags.runnableLeft ?? false
+    const restart = flags.restart ?? false
+    // the same ordering twice is kept once: look through the shorter adjacency list
+    const out = this.outgoing[first.id]
+    const inc = this.incoming[then.id]
+    const known = out && inc ? (out.length <= inc.length ? out : inc) : undefined
+    if (known) {
+      for (const k of known) {
+        if (
+          k.first === first &&
+          k.then === then &&
+          k.impliesThen === impliesThen &&
+          k.impliesFirst === impliesFirst &&
+          k.runnableLeft === runnableLeft &&
+          k.restart === restart
+        )
+          return
+      }
+    }
     const o: Ordering = {
       first,
       then,
-      impliesThen: flags.impliesThen ?? false,
-      impliesFirst: flags.impliesFirst ?? false,
-      runnableLeft: flags.runnableLeft ?? false,
+      impliesThen,
+      impliesFirst,
+      runnableLeft,
+      restart,
       reason: flags.reason
     }
     this.orderings.push(o)
-    const out = this.outgoing.get(first.id)
     if (out) out.push(o)
-    else this.outgoing.set(first.id, [o])
-    const inc = this.incoming.get(then.id)
+    else this.outgoing[first.id] = [o]
     if (inc) inc.push(o)
-    else this.incoming.set(then.id, [o])
+    else this.incoming[then.id] = [o]
   }
 
   /** Marks an action required (and propagates at the next settle). */
@@ -135,18 +165,31 @@ export class ActionGraph {
   settle(): void {
     this.seen = this.actions.length
     const queue: Array<GraphAction> = [...this.actions]
-    const queued = new Set<number>(queue.map((a) => a.id))
+    const queued: Array<boolean> = queue.map(() => true)
     const push = (a: GraphAction) => {
-      if (!queued.has(a.id)) {
-        queued.add(a.id)
+      if (!queued[a.id]) {
+        queued[a.id] = true
         queue.push(a)
       }
     }
+    const countRunnable = (a: GraphAction) => {
+      let n = 0
+      for (const o of this.incoming[a.id] ?? []) if (o.first.runnable) n++
+      return n
+    }
+    for (const a of this.actions)
+      if (a.minRunnable !== undefined && a.runnable && countRunnable(a) < a.minRunnable)
+        this.block(a, `fewer than ${a.minRunnable} runnable`)
     while (queue.length > 0) {
       const a = queue.pop()!
-      queued.delete(a.id)
-      for (const o of this.outgoing.get(a.id) ?? []) {
-        if (o.runnableLeft && !a.runnable && o.then.runnable) {
+      queued[a.id] = false
+      for (const o of this.outgoing[a.id] ?? []) {
+        const min = o.then.minRunnable
+        if (min !== undefined && !a.runnable && o.then.runnable && countRunnable(o.then) < min) {
+          this.block(o.then, `unrunnable ${subject(a)}`)
+          push(o.then)
+        }
+        if ((o.runnableLeft || (o.restart && a.required)) && !a.runnable && o.then.runnable) {
           this.block(o.then, `unrunnable ${o.reason ?? subject(a)}`)
           push(o.then)
         }
@@ -156,7 +199,7 @@ export class ActionGraph {
           this.pushNew(push)
         }
       }
-      for (const o of this.incoming.get(a.id) ?? []) {
+      for (const o of this.incoming[a.id] ?? []) {
         if (o.impliesFirst && a.required && !o.first.required) {
           this.require(o.first, `required ${subject(a)}`)
           push(o.first)
@@ -180,7 +223,7 @@ export class ActionGraph {
   }
 
   incomingOf(a: GraphAction): ReadonlyArray<Ordering> {
-    return this.incoming.get(a.id) ?? []
+    return this.incoming[a.id] ?? []
   }
 }
 

@@ -82,17 +82,23 @@ export const planCollective = (
   if (r.kind === "clone") for (const probe of plan.probes) graph.order(probe, plan.start)
   const isGroup = r.kind === "group"
   for (const child of children) {
-    for (const s of child.starts) graph.order(plan.start, s, { impliesFirst: true, runnableLeft: isGroup })
+    for (const s of child.starts) graph.order(plan.start, s, { impliesFirst: true, runnableLeft: true })
     for (const s of child.startsDone)
       graph.order(s, plan.running, { impliesThen: true, runnableLeft: isGroup })
     for (const s of child.stops) graph.order(plan.stop, s, { impliesFirst: true })
-    for (const s of child.stopsDone) graph.order(s, plan.stopped, { impliesThen: true })
+    for (const s of child.stopsDone)
+      graph.order(s, plan.stopped, { impliesThen: true, runnableLeft: isGroup })
   }
   graph.order(plan.stopped, plan.start)
+  // each phase's pseudo-action is followed by its completion pseudo-action
+  graph.order(plan.start, plan.running, { runnableLeft: true })
+  graph.order(plan.stop, plan.stopped, { runnableLeft: true })
   if (plan.promote && plan.promoted && plan.demote && plan.demoted) {
+    graph.order(plan.promote, plan.promoted, { runnableLeft: true })
+    graph.order(plan.demote, plan.demoted, { runnableLeft: true })
     for (const child of children) {
       for (const a of child.promotes) {
-        graph.order(plan.promote, a, { impliesFirst: true })
+        graph.order(plan.promote, a, { impliesFirst: true, runnableLeft: true })
         graph.order(a, plan.promoted, { impliesThen: true })
       }
       for (const a of child.demotes) {

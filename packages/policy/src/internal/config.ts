@@ -18,6 +18,14 @@ export interface ClusterOptions {
   readonly placementStrategy: string
   readonly defaultStickiness: number
   readonly concurrentFencing: boolean
+  /** node-health-strategy and the scores of its colors (Pacemaker Explained, "Tracking Node Health") */
+  readonly nodeHealth: {
+    readonly strategy: string
+    readonly base: number
+    readonly red: number
+    readonly yellow: number
+    readonly green: number
+  }
   /** rsc_defaults meta attributes (rule-less or matching) */
   readonly rscDefaults: ReadonlyMap<string, string>
   /** op_defaults meta attributes */
@@ -49,6 +57,13 @@ export const clusterOptions = (cib: Cib.Cib, now: number): ClusterOptions => {
     placementStrategy: props.get("placement-strategy") ?? "default",
     defaultStickiness: Score.parse(props.get("default-resource-stickiness") ?? "0") ?? 0,
     concurrentFencing: bool("concurrent-fencing", false),
+    nodeHealth: {
+      strategy: props.get("node-health-strategy") ?? "none",
+      base: Score.parse(props.get("node-health-base") ?? "0") ?? 0,
+      red: Score.parse(props.get("node-health-red") ?? "-INFINITY") ?? -Score.INFINITY,
+      yellow: Score.parse(props.get("node-health-yellow") ?? "0") ?? 0,
+      green: Score.parse(props.get("node-health-green") ?? "0") ?? 0
+    },
     rscDefaults: resolveNvSets(cib.configuration.rscDefaults, ctx),
     opDefaults: resolveNvSets(cib.configuration.opDefaults, ctx)
   }

@@ -39,6 +39,10 @@ export interface OrderRule {
   readonly thenAction: string
   readonly kind: OrderKind
   readonly symmetrical: boolean
+  /** require-all=false: `then` may start once any instance of a cloned `first` runs */
+  readonly requireAll: boolean
+  /** a set with require-all=false before `then`: then waits for any one of these members */
+  readonly anyOf?: { readonly id: string; readonly members: ReadonlyArray<Resource> }
 }
 
 export interface Constraints {
@@ -124,7 +128,13 @@ export const resolveConstraints = (
           nodeAttribute: c.nodeAttribute ?? "#uname",
           influence: c.influence === undefined ? true : Cib.isTrue(c.influence)
         }
-        if (c.rsc !== undefined && c.withRsc !== undefined) {
+        // Pacemaker ignores a colocation between two templates or tags
+        const bothTags =
+          c.rsc !== undefined &&
+          c.withRsc !== undefined &&
+          !resources.byId.has(c.rsc) &&
+          !resources.byId.has(c.withRsc)
+        if (c.rsc !== undefined && c.withRsc !== undefined && !bothTags) {
           for (const d of lookup(c.rsc))
             for (const p of lookup(c.withRsc))
               colocations.push({
@@ -187,7 +197,8 @@ export const resolveConstraints = (
             firstAction,
             thenAction: ta ?? firstAction,
             kind,
-            symmetrical
+            symmetrical,
+            requireAll: c.requireAll === undefined || Cib.isTrue(c.requireAll)
           })
         }
         if (c.first !== undefined && c.then !== undefined) {
@@ -206,6 +217,25 @@ export const resolveConstraints = (
           const bSeq = b.set.sequential === undefined || Cib.isTrue(b.set.sequential)
           const firsts = aSeq ? a.members.slice(-1) : a.members
           const thens = bSeq ? b.members.slice(0, 1) : b.members
+          const anyOf =
+            a.set.requireAll !== undefined && !Cib.isTrue(a.set.requireAll) && a.set.id !== undefined
+          if (anyOf && a.members.length > 0) {
+            const firstAction = a.set.action ?? "start"
+            for (const then of thens) {
+              orders.push({
+                id: c.id,
+                first: a.members[0]!,
+                then,
+                firstAction,
+                thenAction: b.set.action ?? firstAction,
+                kind,
+                symmetrical: false,
+                requireAll: false,
+                anyOf: { id: a.set.id!, members: a.members }
+              })
+            }
+            continue
+          }
           for (const f of firsts) for (const t of thens) push(f, t, a.set.action, b.set.action)
         }
         break

@@ -26,6 +26,8 @@ export interface NodeHistory {
   failedOperation: string | undefined
   /** an operation (start, stop, promote, demote, migrate) still in flight */
   pending: string | undefined
+  /** a failure happened whose on-fail is ignore: it does not count against migration-threshold */
+  failureIgnored: boolean
 }
 
 /** Extracts the expected rc from a transition key `action:transition:expected_rc:uuid`. */
@@ -42,6 +44,8 @@ const OK = 0
 const NOT_RUNNING = 7
 const RUNNING_PROMOTED = 8
 const FAILED_PROMOTED = 9
+const DEGRADED = 190
+const DEGRADED_PROMOTED = 191
 
 const STATUS_PENDING = -1
 const STATUS_DONE = 0
@@ -77,13 +81,17 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
     banned: undefined,
     monitors: new Set(),
     failedOperation: undefined,
-    pending: undefined
+    pending: undefined,
+    failureIgnored: false
   }
   const sorted = [...ops].sort((a, b) => {
     // pending operations (call-id -1) are the most recent
     const ca = a.callId < 0 ? Number.MAX_SAFE_INTEGER : a.callId
     const cb = b.callId < 0 ? Number.MAX_SAFE_INTEGER : b.callId
-    return ca - cb || (a.lastRcChange ?? 0) - (b.lastRcChange ?? 0)
+    // a last_failure record shares the call of the record it failed: the failure is the later word
+    const fa = a.id.endsWith("_last_failure_0") ? 1 : 0
+    const fb = b.id.endsWith("_last_failure_0") ? 1 : 0
+    return ca - cb || fa - fb || (a.lastRcChange ?? 0) - (b.lastRcChange ?? 0)
   })
   const clearFailure = () => {
     if (
@@ -112,7 +120,8 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
     }
     const isProbe = task === "monitor" && op.interval === 0
     const expected = expectedRc(op) ?? (isProbe ? NOT_RUNNING : OK)
-    let rc = op.rcCode
+    // degraded (OCF 190/191) is success with a warning: running, or running promoted
+    let rc = op.rcCode === DEGRADED ? OK : op.rcCode === DEGRADED_PROMOTED ? RUNNING_PROMOTED : op.rcCode
     const hardStatus =
       op.opStatus === STATUS_ERROR_HARD ||
       op.opStatus === STATUS_ERROR_FATAL ||
@@ -171,7 +180,12 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
     if (hardStatus || rc === 5 || rc === 6 || rc === 2 || rc === 3 || rc === 4) {
       h.banned = rc === 6 || op.opStatus === STATUS_ERROR_FATAL ? "everywhere" : "node"
     }
-    if (onFail === "ignore") continue
+    // a missing or broken agent is never ignored
+    if (onFail === "ignore" && hardStatus) onFail = "restart"
+    if (onFail === "ignore") {
+      h.failureIgnored = true
+      continue
+    }
     if (isProbe && rc === NOT_RUNNING) continue
     h.failed = true
     h.onFail = onFail

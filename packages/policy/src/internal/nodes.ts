@@ -66,7 +66,9 @@ export const unpackNodes = (cib: Cib.Cib, options: ClusterOptions, now: number):
     ])
     const ctx = { attributes, now }
     resolveNvSets(node.instanceAttributes, ctx, attributes)
-    if (state?.transientAttributes) resolveNvSets(state.transientAttributes.sets, ctx, attributes)
+    // transient attributes (the status section) override the configured ones
+    if (state?.transientAttributes)
+      for (const [k, v] of resolveNvSets(state.transientAttributes.sets, ctx)) attributes.set(k, v)
     const utilization = new Map<string, number>()
     for (const [k, v] of resolveNvSets(node.utilization, ctx)) utilization.set(k, Number(v) || 0)
 
@@ -83,22 +85,39 @@ export const unpackNodes = (cib: Cib.Cib, options: ClusterOptions, now: number):
         uncleanReason = "node is unclean"
       }
     } else {
+      // Pacemaker's reading of node_state (in_ccm, crmd, join, expected) and of a termination request
       const inCluster = isMemberValue(state.inCcm)
       const crmdOnline = isOnlineValue(state.crmd)
       const join = state.join ?? "down"
-      const expected = state.expected
-      if (inCluster && crmdOnline && join === "member") online = true
-      else if (inCluster && crmdOnline && join === "banned" && options.stonithEnabled) {
+      const expected = state.expected ?? "down"
+      const terminateAttr = attributes.get("terminate")
+      const terminate =
+        terminateAttr !== undefined && (Cib.isTrue(terminateAttr) || /^[1-9]/.test(terminateAttr))
+      const fence = (why: string) => {
         unclean = true
-        uncleanReason = "peer failed Pacemaker membership criteria"
-      } else if (inCluster && crmdOnline) pending = true
-      else if (!inCluster && expected === "member" && options.stonithEnabled) {
-        unclean = true
-        uncleanReason = "peer is no longer part of the cluster"
-      } else if (inCluster && !crmdOnline && expected === "member" && options.stonithEnabled) {
-        unclean = true
-        uncleanReason = "peer process is no longer available"
+        uncleanReason = why
       }
+      online = inCluster
+      if (!options.stonithEnabled) {
+        online = false
+        if (!inCluster) {
+          // down
+        } else if (crmdOnline) online = join === "member"
+        else if (expected === "member") fence("peer is unexpectedly down")
+      } else if (shutdown) {
+        // a peer shutting down cannot be dead: online means its controller is up
+        online = crmdOnline
+      } else if (state.inCcm === undefined) fence("peer has not been seen by the cluster")
+      else if (join === "banned") fence("peer failed Pacemaker membership criteria")
+      else if (!terminate && expected === "down") {
+        if (inCluster || crmdOnline) pending = true
+      } else if (terminate && join === "down" && !inCluster && !crmdOnline) online = false
+      else if (!inCluster) fence("peer is no longer part of the cluster")
+      else if (!crmdOnline) fence("peer process is no longer available")
+      else if (terminate) fence("termination was requested")
+      else if (join === "pending" || join === "down") pending = true
+      else if (join !== "member") fence("peer was in an unknown state")
+      if (pending) online = false
     }
     const standby = Cib.isTrue(attributes.get("standby"))
     const maintenance = Cib.isTrue(attributes.get("maintenance")) || Cib.isTrue(state?.nodeInMaintenance)

@@ -88,7 +88,7 @@ export const addNotifications = (
     notify("pre", pre, preDone, phase)
     graph.order(preDone, begin)
     graph.order(end, post)
-    notify("post", post, postDone, done[phase])
+    notify("post", post, postDone, phase)
     pres.set(phase, pre)
     confirmedPost.set(phase, postDone)
   }

@@ -27,8 +27,40 @@ export const applyOrders = (
   for (const o of orders) {
     if (o.first === o.then) continue
     const mandatory = o.kind === "Mandatory"
-    const firsts = lookup(o.first, o.firstAction, true)
     const thens = lookup(o.then, o.thenAction, false)
+    if (o.anyOf) {
+      // `then` waits for any one member of a require-all=false set
+      const any = graph.action({
+        key: `one-or-more:${o.anyOf.id}`,
+        task: `one-or-more:${o.anyOf.id}`,
+        kind: "pseudo_event",
+        required: false,
+        runnable: true,
+        minRunnable: 1
+      })
+      for (const m of o.anyOf.members)
+        for (const f of lookup(m, o.firstAction, true)) graph.order(f, any, { impliesThen: true })
+      for (const t of thens)
+        graph.order(any, t, { runnableLeft: mandatory, reason: `${o.anyOf.id} ${o.firstAction}` })
+      continue
+    }
+    // clone-min / require-all=false: `then` waits for enough instances, through a pseudo-action
+    const minimum =
+      o.first.kind === "clone" ? (o.first.cloneMin > 0 ? o.first.cloneMin : o.requireAll ? 0 : 1) : 0
+    if (mandatory && o.firstAction === "start" && minimum > 0) {
+      const enough = graph.action({
+        key: `clone-one-or-more:${o.id}`,
+        task: `clone-one-or-more:${o.id}`,
+        kind: "pseudo_event",
+        required: false,
+        runnable: true,
+        minRunnable: minimum
+      })
+      // (in the graph when an instance starts)
+      for (const f of lookup(o.first, "instance-starts", false)) graph.order(f, enough, { impliesThen: true })
+      for (const t of thens) graph.order(enough, t, { runnableLeft: true, reason: `${o.first.id} start` })
+    }
+    const firsts = minimum > 0 && o.firstAction === "start" ? [] : lookup(o.first, o.firstAction, true)
     for (const f of firsts)
       for (const t of thens) {
         graph.order(f, t, {

@@ -9,13 +9,13 @@
  * O((R + C) · N) plus the merge recursion bounded by the colocation graph (each edge visited once per
  * primary assignment).
  */
-import { Score } from "@ha/cib"
+import { Cib, Score } from "@ha/cib"
 import type { Reason, Role } from "../Transition.ts"
 import type { ClusterOptions } from "./config.ts"
 import type { ColocationRule, Constraints } from "./constraints.ts"
 import { canHostResources, type NodeInfo } from "./nodes.ts"
 import { promote } from "./promotion.ts"
-import type { Resource } from "./resources.ts"
+import { type Resource, topOf } from "./resources.ts"
 import { evaluate } from "./rules.ts"
 
 const INF = Score.INFINITY
@@ -68,8 +68,57 @@ export interface PlacementInput {
   readonly pinned: ReadonlyMap<string, number | undefined>
 }
 
-const members = (r: Resource): ReadonlyArray<Resource> =>
-  r.kind === "primitive" ? [r] : r.children.flatMap(members)
+/**
+ * The primitives a location constraint applies to. A group is placed through its first member: the
+ * others follow it by colocation and only learn which nodes are allowed (their scores are zeroed).
+ */
+const locationTargets = (r: Resource, zeroed: boolean): ReadonlyArray<readonly [Resource, boolean]> =>
+  r.kind === "primitive"
+    ? [[r, zeroed]]
+    : r.kind === "group"
+      ? r.children.flatMap((c, i) => locationTargets(c, zeroed || i > 0))
+      : r.children.flatMap((c) => locationTargets(c, zeroed))
+
+/** A node's health score from its #health-* attributes (0 when node-health-strategy is none). */
+const nodeHealth = (node: NodeInfo, options: ClusterOptions): number => {
+  const { strategy, base, red, yellow, green } = options.nodeHealth
+  if (
+    strategy !== "migrate-on-red" &&
+    strategy !== "only-green" &&
+    strategy !== "progressive" &&
+    strategy !== "custom"
+  )
+    return 0
+  let total = strategy === "progressive" || strategy === "custom" ? base : 0
+  for (const [name, value] of node.attributes) {
+    if (!name.startsWith("#health")) continue
+    const v = value.toLowerCase()
+    const score =
+      v === "red"
+        ? strategy === "migrate-on-red" || strategy === "only-green"
+          ? -INF
+          : red
+        : v === "yellow"
+          ? strategy === "only-green"
+            ? -INF
+            : strategy === "migrate-on-red"
+              ? 0
+              : yellow
+          : v === "green"
+            ? strategy === "progressive" || strategy === "custom"
+              ? green
+              : 0
+            : (Score.parse(value) ?? 0)
+    total = Score.add(total, score)
+  }
+  return total
+}
+
+/** The role a location rule is limited to, when it is Promoted or Unpromoted. */
+export const ruleRole = (rule: Cib.Rule): "Promoted" | "Unpromoted" | undefined => {
+  const role = rule.role === undefined ? undefined : Cib.normalizeRole(rule.role)
+  return role === "Promoted" || role === "Unpromoted" ? role : undefined
+}
 
 const firstPrimitive = (r: Resource): Resource | undefined =>
   r.kind === "primitive" ? r : r.children[0] ? firstPrimitive(r.children[0]) : undefined
@@ -93,13 +142,31 @@ export const place = (input: PlacementInput): PlacementResult => {
     allowed.set(p.id, new Array<boolean>(n).fill(options.symmetricCluster))
   }
 
+  // node health: the #health-* attributes of each node, scored by node-health-strategy, count as a
+  // location score for every resource that does not allow unhealthy nodes
+  const health = nodes.map((node) => nodeHealth(node, options))
+  for (const p of input.primitives) {
+    const top = topOf(p)
+    if (Cib.isTrue(top.meta.get("allow-unhealthy-nodes"))) continue
+    if (top.kind === "group" && firstPrimitive(top) !== p) continue
+    const s = scores.get(p.id)!
+    health.forEach((h, i) => {
+      if (h === 0) return
+      s[i] = Score.add(s[i]!, h)
+      addReason(p.id, {
+        _tag: "Location",
+        constraint: `health:${nodes[i]!.name}`,
+        node: nodes[i]!.name,
+        score: h
+      })
+    })
+  }
+
   // location constraints: applied to every primitive of the constrained resource
   const exclusive = new Map<string, Set<number>>()
   for (const loc of input.constraints.locations) {
     if (loc.role === "Promoted" || loc.role === "Unpromoted") continue
-    // a group is placed through its first member, which the others follow
-    const targets = loc.resource.kind === "group" ? [firstPrimitive(loc.resource)!] : members(loc.resource)
-    for (const p of targets) {
+    for (const [p, zeroed] of locationTargets(loc.resource, false)) {
       const s = scores.get(p.id)!
       const a = allowed.get(p.id)!
       for (let i = 0; i < n; i++) {
@@ -109,6 +176,8 @@ export const place = (input: PlacementInput): PlacementResult => {
           if (loc.node === node.name) score = loc.score
         } else {
           for (const rule of loc.rules) {
+            // a rule for the Promoted or Unpromoted role scores promotion (promotion.ts)
+            if (ruleRole(rule) !== undefined) continue
             if (!evaluate(rule, { attributes: node.attributes, now: input.now })) continue
             let rs = rule.score ?? 0
             if (rule.scoreAttribute !== undefined)
@@ -123,9 +192,10 @@ export const place = (input: PlacementInput): PlacementResult => {
           }
           continue
         }
+        if (zeroed) score = 0
         s[i] = Score.add(s[i]!, score)
         a[i] = true
-        addReason(p.id, { _tag: "Location", constraint: loc.id, node: node.name, score })
+        if (!zeroed) addReason(p.id, { _tag: "Location", constraint: loc.id, node: node.name, score })
         if (loc.discovery === "never") {
           const set = noProbe.get(p.id) ?? new Set<number>()
           set.add(i)
@@ -206,8 +276,10 @@ export const place = (input: PlacementInput): PlacementResult => {
     if (p.parent?.kind === "group" && p.parent.children[0] === p) walkGroups(p.parent)
   for (const c of input.constraints.colocations) {
     if (c.dependent === c.primary) continue
-    // the Promoted role of a clone follows others through its promotion scores (promotion.ts)
-    if (c.dependent.kind === "clone" && c.dependent.promotable && c.dependentRole === "Promoted") continue
+    // a role of a clone follows others through its promotion scores (promotion.ts)
+    if (c.dependent.kind === "clone" && c.dependent.promotable && c.dependentRole !== undefined) {
+      if (c.dependentRole === "Promoted" || c.dependentRole === "Unpromoted") continue
+    }
     const dependents =
       c.dependent.kind === "clone" ? c.dependent.children.map(firstPrimitive) : [firstPrimitive(c.dependent)]
     const primaries =
@@ -218,8 +290,10 @@ export const place = (input: PlacementInput): PlacementResult => {
           : [c.primary]
     const ps = primaries.filter((p): p is Resource => p !== undefined)
     const roleFiltered = c.primary.kind === "clone" && c.primary.promotable && c.primaryRole !== undefined
+    // a mandatory colocation with a clone that has no instances (clone-max=0) leaves nowhere to run
+    const nowhere = ps.length === 0 && c.score >= INF && c.primary.kind === "clone"
     for (const d of dependents) {
-      if (d && ps.length > 0) {
+      if (d && (ps.length > 0 || nowhere)) {
         colocs.push({
           rule: c,
           dependent: d,
@@ -231,6 +305,23 @@ export const place = (input: PlacementInput): PlacementResult => {
       }
     }
   }
+  // clone instances that can stay where they run are placed before the others, so that an instance
+  // which must leave its node does not take the place of one that can stay
+  const staysRank = new Map<Resource, number>()
+  const staysOf = (p: Resource): number => {
+    const instance = p.parent?.kind === "group" && p.parent.parent?.kind === "clone" ? p.parent : p
+    if (instance.parent?.kind !== "clone") return 0
+    const known = staysRank.get(instance)
+    if (known !== undefined) return known
+    const lead = firstPrimitive(instance)
+    const s = lead ? scores.get(lead.id)! : []
+    const stays = lead ? (input.active.get(lead.id) ?? []).some((i) => usable[i] && s[i]! > -INF) : false
+    staysRank.set(instance, stays ? 0 : 1)
+    return stays ? 0 : 1
+  }
+  const byInstance = (a: Resource, b: Resource) => staysOf(a) - staysOf(b) || a.index - b.index
+  for (const c of colocs) if (c.primaries.length > 1) (c.primaries as Array<Resource>).sort(byInstance)
+
   const asDependent = new Map<string, Array<Coloc>>()
   const asPrimary = new Map<string, Array<Coloc>>()
   for (const c of colocs) {
@@ -338,12 +429,15 @@ export const place = (input: PlacementInput): PlacementResult => {
       return at
     }
     inProgress.add(p.id)
-    const work = scores.get(p.id)!.slice(); if (process.env.DBG) console.log("assign", p.id, JSON.stringify(work))
+    // the scores being worked on are visible to the primaries placed meanwhile (their influence merge
+    // sees this resource's colocations with primaries placed before them)
+    const work = scores.get(p.id)!.slice()
+    scores.set(p.id, work)
     // primaries first, then follow them
     for (const c of asDependent.get(p.id) ?? []) {
       for (const q of c.primaries) assign(q)
       // a colocation loop back to a resource being placed is ignored
-      if (c.primaries.every((q) => inProgress.has(q.id))) continue
+      if (c.primaries.length > 0 && c.primaries.every((q) => inProgress.has(q.id))) continue
       if (c.primaryClone) promoteClone(c.primaryClone)
       const where = new Set<number>()
       for (const q of c.primaries) {
@@ -391,6 +485,7 @@ export const place = (input: PlacementInput): PlacementResult => {
     if (clone && perNode) cloneCount.set(clone.id, perNode)
     const isCloneLead = clone !== undefined && (p.parent === clone || p.parent?.children[0] === p)
 
+    const current = (input.active.get(p.id) ?? [])[0]
     let best: number | undefined
     for (let i = 0; i < n; i++) {
       if (!usable[i] || merged[i]! < 0 || !fits(p, i)) continue
@@ -409,10 +504,19 @@ export const place = (input: PlacementInput): PlacementResult => {
         if (freeCapacity(i) > freeCapacity(best)) best = i
         continue
       }
-      if (strategy !== "minimal" && count[i] !== count[best]) {
-        if (count[i]! < count[best]!) best = i
+      if (strategy !== "minimal") {
+        if (count[i] !== count[best]) {
+          if (count[i]! < count[best]!) best = i
+          continue
+        }
+        // then where it runs now
+        if (i === current || best === current) {
+          if (i === current) best = i
+          continue
+        }
       }
-      // then the node listed first in the CIB (i > best here): keep best
+      // then by node name
+      if (nodes[i]!.name < nodes[best]!.name) best = i
     }
     scores.set(p.id, merged)
     assigned.set(p.id, best)
@@ -428,11 +532,33 @@ export const place = (input: PlacementInput): PlacementResult => {
     return best
   }
 
-  // allocation order: priority, then score on the current node, then configuration order
+  // allocation order: configuration order; with a placement strategy, resources with the highest
+  // priority, then the highest score where they run now, then the highest score on any node go first
+  const initial = new Map([...scores].map(([id, s]) => [id, s.slice()]))
+  const topRank = new Map<Resource, { priority: number; current: number; byNode: ReadonlyArray<number> }>()
+  const rankOf = (p: Resource) => {
+    const top = topOf(p)
+    const known = topRank.get(top)
+    if (known) return known
+    const lead = firstPrimitive(top) ?? p
+    const byNode = initial.get(lead.id) ?? []
+    const now = primitivesIn(top).flatMap((q) => input.active.get(q.id) ?? [])[0]
+    const rank = { priority: top.priority, current: now === undefined ? -INF : byNode[now]!, byNode }
+    topRank.set(top, rank)
+    return rank
+  }
+  const nodeOrder = nodes.map((_, i) => i)
+  if (useCapacity) nodeOrder.sort((a, b) => freeCapacity(b) - freeCapacity(a) || a - b)
   const order = [...input.primitives].sort((a, b) => {
     const pa = (a.parent?.kind === "group" ? a.parent : a).priority
     const pb = (b.parent?.kind === "group" ? b.parent : b).priority
-    if (pa !== pb) return pb - pa
+    if (topOf(a) === topOf(b)) return pb - pa || byInstance(a, b)
+    if (strategy === "default") return pb - pa || a.index - b.index
+    const ra = rankOf(a)
+    const rb = rankOf(b)
+    if (ra.priority !== rb.priority) return rb.priority - ra.priority
+    if (ra.current !== rb.current) return rb.current - ra.current
+    for (const i of nodeOrder) if (ra.byNode[i] !== rb.byNode[i]) return rb.byNode[i]! - ra.byNode[i]!
     return a.index - b.index
   })
   for (const p of order) assign(p)

@@ -29,6 +29,7 @@ export interface PrimitivePlan {
   readonly probes: Array<GraphAction>
   /** moving by live migration (migrate_to on the source, migrate_from on the target) */
   readonly migrating: boolean
+  readonly migrateTo: GraphAction | undefined
   /** the resource is left alone (unmanaged, maintenance, frozen) */
   readonly frozen: boolean
 }
@@ -44,6 +45,8 @@ export interface PrimitiveContext {
   /** active resources must stop (no quorum with no-quorum-policy=stop) */
   readonly stopAll: string | undefined
   readonly usable: ReadonlyArray<boolean>
+  /** resources that must move by stop and start even if they allow migration */
+  readonly noMigrate: ReadonlySet<string>
 }
 
 export const opKey = (rsc: string, task: string, interval: number) => `${rsc}_${task}_${interval}`
@@ -58,6 +61,9 @@ export const planPrimitive = (
   frozen: boolean
 ): PrimitivePlan => {
   const { graph, nodes } = ctx
+  // without quorum, fence devices keep running, and resources that require nothing may also start
+  const stopAll = r.requires === "nothing" || r.className === "stonith" ? undefined : ctx.stopAll
+  const startsBlocked = r.requires === "nothing" ? undefined : ctx.startsBlocked
   const active: Array<number> = []
   const roles = new Map<number, Role>()
   const failed = new Set<number>()
@@ -69,18 +75,21 @@ export const planPrimitive = (
       // a promotable instance that is merely started is unpromoted
       roles.set(i, r.promotable && h.role === "Started" ? "Unpromoted" : h.role)
     }
-    if (h.failed) failed.add(i)
+    // fencing the node stops the resource: it moves rather than recovers
+    if (h.failed && !ctx.fenced.has(i)) failed.add(i)
   }
   // several active copies (multiple-active=stop_start): stop them all, start one
-  const multiple = active.length > 1 && r.multipleActive !== "block"
+  // (a copy on a node being fenced is stopped by the fencing: it does not count)
+  const multiple = active.filter((i) => !ctx.fenced.has(i)).length > 1 && r.multipleActive !== "block"
   const alreadyThere = target !== undefined && active.includes(target) && !failed.has(target) && !multiple
   const stops = new Map<number, GraphAction>()
   const demotes = new Map<number, GraphAction>()
   for (const i of active) {
     const node = nodes[i]!
     const implied = ctx.fenced.has(i)
-    const leaving = target !== i || failed.has(i) || ctx.stopAll !== undefined || multiple
-    const runnable = implied || (node.online && !node.unclean)
+    const leaving = target !== i || failed.has(i) || stopAll !== undefined || multiple
+    // a resource left alone is never stopped by the cluster
+    const runnable = !frozen && (implied || (node.online && !node.unclean))
     const stop = graph.action({
       key: opKey(r.id, "stop", 0),
       task: "stop",
@@ -90,7 +99,7 @@ export const planPrimitive = (
       required: !frozen && leaving,
       runnable
     })
-    if (stop.required) stop.requiredBy ??= failed.has(i) ? "failure" : (ctx.stopAll ?? "node availability")
+    if (stop.required) stop.requiredBy ??= failed.has(i) ? "failure" : (stopAll ?? "node availability")
     if (!stop.runnable) stop.blockedBy ??= "node availability"
     stops.set(i, stop)
     if (roles.get(i) === "Promoted") {
@@ -113,6 +122,7 @@ export const planPrimitive = (
   const migrating =
     !frozen &&
     r.allowMigrate &&
+    !ctx.noMigrate.has(r.id) &&
     r.promotable === false &&
     source !== undefined &&
     target !== undefined &&
@@ -121,8 +131,8 @@ export const planPrimitive = (
     !ctx.fenced.has(source) &&
     nodes[source]!.online &&
     ctx.usable[target]! &&
-    ctx.startsBlocked === undefined &&
-    ctx.stopAll === undefined &&
+    startsBlocked === undefined &&
+    stopAll === undefined &&
     roles.get(source) !== "Promoted"
   const start = graph.action({
     key: opKey(r.id, "start", 0),
@@ -131,13 +141,14 @@ export const planPrimitive = (
     node: migrating ? undefined : startNode,
     kind: migrating ? "pseudo_event" : "rsc_op",
     required: !frozen && target !== undefined && !alreadyThere,
-    runnable: !frozen && target !== undefined && ctx.usable[target]! && ctx.startsBlocked === undefined
+    runnable: !frozen && target !== undefined && ctx.usable[target]! && startsBlocked === undefined
   })
-  if (!start.runnable) start.blockedBy ??= ctx.startsBlocked ?? "node availability"
+  if (!start.runnable) start.blockedBy ??= startsBlocked ?? "node availability"
   // a start needs the resource stopped everywhere it runs
-  for (const stop of stops.values()) graph.order(stop, start, { runnableLeft: stop.required })
+  for (const stop of stops.values()) graph.order(stop, start, { runnableLeft: stop.required, restart: true })
+  let migrateTo: GraphAction | undefined
   if (migrating) {
-    const migrateTo = graph.action({
+    migrateTo = graph.action({
       key: opKey(r.id, "migrate_to", 0),
       task: "migrate_to",
       resource: r.id,
@@ -170,7 +181,7 @@ export const planPrimitive = (
       node: startNode,
       kind: "rsc_op",
       required: !frozen && !promotedThere,
-      runnable: start.runnable || (alreadyThere && ctx.startsBlocked === undefined)
+      runnable: start.runnable || (alreadyThere && startsBlocked === undefined)
     })
     graph.order(start, promote, { impliesThen: true, runnableLeft: true })
     const demoteThere = demotes.get(target)
@@ -184,8 +195,8 @@ export const planPrimitive = (
     for (const op of r.ops) {
       if (op.name !== "monitor" || op.interval <= 0 || !op.enabled) continue
       const opRole = op.role === "Started" ? undefined : op.role
-      // a monitor without a role runs in every active role
-      const wanted = opRole === undefined || (opRole === "Promoted") === (targetRole === "Promoted")
+      // a monitor without a role runs in every active role but Promoted
+      const wanted = (opRole === "Promoted") === (targetRole === "Promoted")
       if (!wanted) continue
       const recorded =
         alreadyThere && (!roleChanges || opRole === undefined) && history?.monitors.has(op.interval)
@@ -200,8 +211,7 @@ export const planPrimitive = (
         runnable: start.runnable || alreadyThere
       })
       graph.order(start, m, { impliesThen: true, runnableLeft: true })
-      if (promote && opRole === "Promoted")
-        graph.order(promote, m, { impliesThen: true, runnableLeft: true })
+      if (promote && opRole === "Promoted") graph.order(promote, m, { impliesThen: true, runnableLeft: true })
       monitors.push(m)
     }
     // a role change in place cancels the monitors of the old role
@@ -262,11 +272,12 @@ export const planPrimitive = (
       node: node.name,
       kind: "rsc_op",
       required: true,
-      runnable: true
+      runnable: true,
+      unique: true
     })
     // clone instances are probed before the clone starts (collective.ts)
     if (r.instance === undefined) graph.order(probe, start)
-    for (const stop of stops.values()) graph.order(probe, stop)
+    for (const stop of stops.values()) if (stop.kind === "rsc_op") graph.order(probe, stop)
     probes.push(probe)
   })
   return {
@@ -283,6 +294,7 @@ export const planPrimitive = (
     monitors,
     probes,
     migrating,
+    migrateTo,
     frozen
   }
 }

@@ -9,6 +9,7 @@ import { Score } from "@ha/cib"
 import type { Reason, Role } from "../Transition.ts"
 import type { Constraints } from "./constraints.ts"
 import type { NodeInfo } from "./nodes.ts"
+import { ruleRole } from "./placement.ts"
 import { baseId, type Resource } from "./resources.ts"
 import { evaluate } from "./rules.ts"
 
@@ -39,6 +40,11 @@ export const promote = (input: PromotionInput): ReadonlyMap<string, Role> => {
     const node = input.placedOn(instance)
     if (node === undefined) continue
     const n = nodes[node]!
+    // a cloned group can be promoted only where all its members run
+    if (primitivesOf(instance).some((p) => input.placedOn(p) !== node)) {
+      scored.push({ instance, node, score: undefined })
+      continue
+    }
     let score: number | undefined
     for (const p of primitivesOf(instance)) {
       const raw = n.attributes.get(`master-${p.id}`) ?? n.attributes.get(`master-${baseId(p.id)}`)
@@ -46,12 +52,15 @@ export const promote = (input: PromotionInput): ReadonlyMap<string, Role> => {
       if (v !== undefined) score = Score.add(score ?? 0, v)
     }
     for (const loc of input.constraints.locations) {
-      if (loc.resource !== clone || loc.role !== "Promoted") continue
+      if (loc.resource !== clone) continue
+      if (loc.role !== "Promoted" && (loc.role !== undefined || loc.node !== undefined)) continue
       let s: number | undefined
       if (loc.node !== undefined) {
         if (loc.node === n.name) s = loc.score
       } else {
         for (const rule of loc.rules) {
+          // without a role on the constraint, only its rules for the Promoted role count here
+          if (loc.role === undefined && ruleRole(rule) !== "Promoted") continue
           if (!evaluate(rule, { attributes: n.attributes, now: input.now })) continue
           let rs = rule.score ?? 0
           if (rule.scoreAttribute !== undefined)
@@ -65,6 +74,20 @@ export const promote = (input: PromotionInput): ReadonlyMap<string, Role> => {
       }
     }
     for (const c of input.constraints.colocations) {
+      // the instance placed with a mandatory primary of the Unpromoted role must stay unpromoted
+      if (c.dependent === clone && c.dependentRole === "Unpromoted" && c.score >= INF) {
+        if (input.nodeOf(c.primary).includes(node)) {
+          score = -INF
+          input.addReason(instance.id, {
+            _tag: "Colocation",
+            constraint: c.id,
+            with: c.primary.id,
+            node: n.name,
+            score: -INF
+          })
+        }
+        continue
+      }
       if (c.dependent !== clone || c.dependentRole !== "Promoted") continue
       const where = input.nodeOf(c.primary)
       const here = where.includes(node)

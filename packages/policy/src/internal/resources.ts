@@ -44,6 +44,8 @@ export interface Resource {
   readonly promotable: boolean
   readonly cloneMax: number
   readonly cloneNodeMax: number
+  /** instances that must run before what is ordered after the clone may start */
+  readonly cloneMin: number
   readonly promotedMax: number
   readonly promotedNodeMax: number
   readonly globallyUnique: boolean
@@ -74,6 +76,12 @@ const toOps = (p: Cib.Primitive, opsById: ReadonlyMap<string, Cib.Operations>): 
     enabled: op.enabled === undefined || Cib.isTrue(op.enabled)
   }))
 }
+
+const agentOf = (cls: string | undefined, provider: string | undefined, type: string | undefined) => ({
+  ...(cls !== undefined ? { class: cls } : {}),
+  ...(provider !== undefined ? { provider } : {}),
+  ...(type !== undefined ? { type } : {})
+})
 
 const num = (v: string | undefined, dflt: number): number => {
   if (v === undefined) return dflt
@@ -113,6 +121,13 @@ export const buildResources = (
   const byId = new Map<string, Resource>()
   const primitives: Array<Resource> = []
 
+  const explicitKeys = new Map<Resource, ReadonlySet<string>>()
+  const hasAgentRule = (rules: ReadonlyArray<Cib.Rule>): boolean =>
+    rules.some((r) =>
+      r.expressions.some((e) => e._tag === "ResourceExpression" || (e._tag === "Rule" && hasAgentRule([e])))
+    )
+  const agentDefaults = cib.configuration.rscDefaults.some((set) => hasAgentRule(set.rules))
+
   const make = (
     id: string,
     kind: Kind,
@@ -124,10 +139,21 @@ export const buildResources = (
       utilization?: ReadonlyMap<string, number>
       promotable?: boolean
       instance?: number
+      agent?: { class?: string; provider?: string; type?: string }
     }
   ): Resource => {
     const meta = new Map(parent?.meta ?? options.rscDefaults)
-    for (const [k, v] of resolveNvSets(metaSets, ctx)) meta.set(k, v)
+    const own = resolveNvSets(metaSets, ctx)
+    // rsc_defaults whose rules name a resource agent apply to the primitives of that agent, below
+    // what the primitive and its parents set themselves
+    if (extra.agent !== undefined && agentDefaults) {
+      const explicit = new Set<string>(own.keys())
+      for (let a = parent; a !== undefined; a = a.parent)
+        for (const k of explicitKeys.get(a) ?? []) explicit.add(k)
+      const defaults = resolveNvSets(cib.configuration.rscDefaults, { ...ctx, resource: extra.agent })
+      for (const [k, v] of defaults) if (!explicit.has(k)) meta.set(k, v)
+    }
+    for (const [k, v] of own) meta.set(k, v)
     // clone-level settings do not leak to children as their own
     const inheritedClone = parent?.kind === "clone" || parent?.parent?.kind === "clone"
     // instances of a promotable clone are promotable too
@@ -146,7 +172,10 @@ export const buildResources = (
       priority: num(meta.get("priority"), 0),
       stickiness: num(meta.get("resource-stickiness") ?? meta.get("resource_stickiness"), stickinessDefault),
       targetRole: parseRole(meta.get("target-role")),
-      managed: meta.get("is-managed") === undefined ? true : Cib.isTrue(meta.get("is-managed")),
+      // a resource in maintenance is left alone like an unmanaged one
+      managed:
+        (meta.get("is-managed") === undefined || Cib.isTrue(meta.get("is-managed"))) &&
+        !Cib.isTrue(meta.get("maintenance")),
       migrationThreshold: num(meta.get("migration-threshold"), Score.INFINITY),
       failureTimeout: (Duration.parse(meta.get("failure-timeout") ?? "0") ?? 0) / 1000,
       allowMigrate: Cib.isTrue(meta.get("allow-migrate")),
@@ -155,6 +184,7 @@ export const buildResources = (
       promotable,
       cloneMax: num(meta.get("clone-max"), 0),
       cloneNodeMax: num(meta.get("clone-node-max"), 1),
+      cloneMin: num(meta.get("clone-min"), 0),
       promotedMax: num(meta.get("promoted-max") ?? meta.get("master-max"), 1),
       promotedNodeMax: num(meta.get("promoted-node-max") ?? meta.get("master-node-max"), 1),
       globallyUnique: Cib.isTrue(meta.get("globally-unique")),
@@ -166,6 +196,7 @@ export const buildResources = (
     }
     all.push(r)
     byId.set(id, r)
+    explicitKeys.set(r, new Set(own.keys()))
     parent?.children.push(r)
     return r
   }
@@ -184,6 +215,7 @@ export const buildResources = (
     const r = make(`${p.id}${suffix}`, "primitive", parent, metaSets, {
       ops,
       className: p.class ?? template?.class,
+      agent: agentOf(p.class ?? template?.class, p.provider ?? template?.provider, p.type ?? template?.type),
       utilization,
       ...(instance !== undefined ? { instance } : {})
     })

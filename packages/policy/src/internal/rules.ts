@@ -12,6 +12,8 @@ export interface RuleContext {
   /** resource meta / instance attributes for value-source="meta"/"param" */
   readonly meta?: ReadonlyMap<string, string>
   readonly params?: ReadonlyMap<string, string>
+  /** the resource agent, for rsc_expression in rsc_defaults rules */
+  readonly resource?: { readonly class?: string; readonly provider?: string; readonly type?: string }
   /** rules by id, to resolve id-ref */
   readonly rulesById?: ReadonlyMap<string, Cib.Rule>
 }
@@ -146,7 +148,10 @@ const evalDate = (e: Cib.DateExpression, now: number): boolean => {
   }
 }
 
-/** Evaluates a rule; expressions about resources/operations are true (they only matter in defaults). */
+/**
+ * Evaluates a rule. rsc_expression matches the context's resource agent (and nothing without one);
+ * op_expression only matters in op_defaults, which the scheduler does not read per operation: false.
+ */
 export const evaluate = (rule: Cib.Rule, ctx: RuleContext): boolean => {
   const target = rule.idRef !== undefined ? (ctx.rulesById?.get(rule.idRef) ?? rule) : rule
   const results = target.expressions.map((e): boolean => {
@@ -157,8 +162,17 @@ export const evaluate = (rule: Cib.Rule, ctx: RuleContext): boolean => {
         return evalDate(e, ctx.now)
       case "Rule":
         return evaluate(e, ctx)
+      case "ResourceExpression": {
+        const r = ctx.resource
+        if (r === undefined) return false
+        return (
+          (e.class === undefined || e.class === r.class) &&
+          (e.provider === undefined || e.provider === r.provider) &&
+          (e.type === undefined || e.type === r.type)
+        )
+      }
       default:
-        return true
+        return false
     }
   })
   if (results.length === 0) return true

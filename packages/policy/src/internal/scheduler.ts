@@ -13,7 +13,7 @@ import {
   primitiveEndpoints
 } from "./collective.ts"
 import { clusterOptions } from "./config.ts"
-import { resolveConstraints } from "./constraints.ts"
+import { type OrderRule, resolveConstraints } from "./constraints.ts"
 import { canHostResources, unpackNodes } from "./nodes.ts"
 import { addNotifications } from "./notifications.ts"
 import { applyOrders } from "./ordering.ts"
@@ -65,14 +65,17 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
 
   // fencing: unclean nodes, and nodes where a stop failed
   const fenceReasons = new Map<number, string>()
+  // without quorum (unless no-quorum-policy=ignore) only nodes in our membership can be fenced
+  const canFence = (i: number) =>
+    options.haveQuorum || options.noQuorumPolicy === "ignore" || unpackedNodes[i]!.online
   if (options.stonithEnabled) {
     unpackedNodes.forEach((n, i) => {
-      if (n.unclean && n.uncleanReason !== undefined) fenceReasons.set(i, n.uncleanReason)
+      if (n.unclean && n.uncleanReason !== undefined && canFence(i)) fenceReasons.set(i, n.uncleanReason)
     })
     for (const p of built.primitives) {
       for (const h of p.history) {
         const i = nodeIndex.get(h.node)
-        if (i === undefined || fenceReasons.has(i)) continue
+        if (i === undefined || fenceReasons.has(i) || !canFence(i)) continue
         if ((h.stopFailed && h.onFail === "fence") || (h.failed && h.onFail === "fence")) {
           fenceReasons.set(i, `${p.id} failed there`)
         }
@@ -106,13 +109,17 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
   const stopAll = !options.haveQuorum && options.noQuorumPolicy === "stop" ? "no quorum" : undefined
 
   // resources that are left alone: unmanaged, maintenance, frozen without quorum
+  // a failure on an unclean node needs no reaction of its own: the node is fenced, or nothing there can run
   const failureReaction = (p: Resource, reaction: string) =>
-    p.history.some((h) => h.failed && h.onFail === reaction)
+    p.history.some((h) => h.failed && h.onFail === reaction && !nodes[nodeIndex.get(h.node) ?? -1]?.unclean)
   const frozen = (p: Resource) => {
     if (!p.managed || options.maintenanceMode || failureReaction(p, "block")) return true
     const a = active.get(p.id) ?? []
+    // multiple-active=block: a resource found active on several nodes is left alone
+    if (a.length > 1 && p.multipleActive === "block") return true
     if (a.some((i) => nodes[i]!.maintenance)) return true
-    return quorumLost && options.noQuorumPolicy === "freeze" && a.length > 0
+    // freezing keeps what runs in our partition; what ran on an unclean node must still stop
+    return quorumLost && options.noQuorumPolicy === "freeze" && a.some((i) => !nodes[i]!.unclean)
   }
   const disabled = (p: Resource) =>
     p.targetRole === "Stopped" || options.stopAllResources || failureReaction(p, "stop")
@@ -132,229 +139,393 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
     pinned: new Map(built.primitives.filter(frozen).map((p) => [p.id, (active.get(p.id) ?? [])[0]] as const))
   })
 
-  const graph = new ActionGraph()
-  const usable = nodes.map(canHostResources)
-  const ctx = {
-    graph,
-    nodes,
-    nodeIndex,
-    fenced: new Set(fenceReasons.keys()),
-    startsBlocked,
-    stopAll,
-    usable
-  }
-  const plans = new Map<string, PrimitivePlan>()
-  const startOwner = new Map<number, PrimitivePlan>()
-  for (const p of built.primitives) {
-    const plan = planPrimitive(
-      ctx,
-      p,
-      placement.assigned.get(p.id),
-      placement.roles.get(p.id) ?? (p.promotable ? "Unpromoted" : "Started"),
-      status.known.get(p.id) ?? new Set(),
-      placement.noProbe.get(p.id),
-      frozen(p)
-    )
-    plans.set(p.id, plan)
-    startOwner.set(plan.start.id, plan)
-  }
-  // a required start where the resource already runs means a restart: stop it there first
-  graph.onRequired = (a: GraphAction) => {
-    const plan = startOwner.get(a.id)
-    if (!plan || plan.target === undefined) return
-    const stop = plan.stops.get(plan.target)
-    if (stop && !stop.required) {
-      graph.require(stop, a.requiredBy)
-      graph.touched(stop)
+  /** Builds the action graph; resources in noMigrate move by stop and start instead of migrating. */
+  const build = (noMigrate: ReadonlySet<string>) => {
+    const graph = new ActionGraph()
+    const usable = nodes.map(canHostResources)
+    const ctx = {
+      graph,
+      nodes,
+      nodeIndex,
+      fenced: new Set(fenceReasons.keys()),
+      startsBlocked,
+      stopAll,
+      usable,
+      noMigrate
     }
-  }
-
-  // fencing actions: stops on fenced nodes are implied by (ordered after) the fencing
-  const fenceActions = new Map<number, GraphAction>()
-  for (const [i, reason] of fenceReasons) {
-    const node = nodes[i]!
-    const a = graph.action({
-      key: `stonith-${node.name}-${options.stonithAction}`,
-      task: "stonith",
-      node: node.name,
-      kind: "crm_event",
-      required: true,
-      runnable: true
-    })
-    a.requiredBy = reason
-    fenceActions.set(i, a)
-  }
-  for (const plan of plans.values()) {
-    for (const [i, stop] of plan.stops) {
-      const fence = fenceActions.get(i)
-      if (fence) graph.order(fence, stop, { runnableLeft: true })
+    const plans = new Map<string, PrimitivePlan>()
+    const startOwner = new Map<number, PrimitivePlan>()
+    for (const p of built.primitives) {
+      const plan = planPrimitive(
+        ctx,
+        p,
+        placement.assigned.get(p.id),
+        placement.roles.get(p.id) ?? (p.promotable ? "Unpromoted" : "Started"),
+        status.known.get(p.id) ?? new Set(),
+        placement.noProbe.get(p.id),
+        frozen(p)
+      )
+      plans.set(p.id, plan)
+      startOwner.set(plan.start.id, plan)
     }
-  }
+    // a required start where the resource already runs means a restart: stop it there first
+    graph.onRequired = (a: GraphAction) => {
+      const plan = startOwner.get(a.id)
+      if (!plan || plan.target === undefined) return
+      const stop = plan.stops.get(plan.target)
+      if (stop && !stop.required) {
+        graph.require(stop, a.requiredBy)
+        graph.touched(stop)
+      }
+    }
 
-  // groups and clones
-  const collectives = new Map<string, CollectivePlan>()
-  const endpoints = (r: Resource): Endpoints => {
-    if (r.kind === "primitive") return primitiveEndpoints(plans.get(r.id)!)
-    const existing = collectives.get(r.id)
-    if (existing) return collectiveEndpoints(existing)
-    const plan = planCollective(graph, r, r.children.map(endpoints))
-    collectives.set(r.id, plan)
-    return collectiveEndpoints(plan)
-  }
-  for (const r of built.top) endpoints(r)
+    // with a placement strategy, what a node's load allows is known once stops there are done
+    const strategy = options.placementStrategy
+    if (strategy === "utilization" || strategy === "minimal" || strategy === "balanced") {
+      const loadStopped = (i: number) =>
+        graph.action({
+          key: `load_stopped_${nodes[i]!.name}`,
+          task: `load_stopped_${nodes[i]!.name}`,
+          kind: "pseudo_event",
+          required: true,
+          runnable: true
+        })
+      if (plans.size > 0) for (const [i, n] of nodes.entries()) if (n.online) loadStopped(i)
+      for (const plan of plans.values()) {
+        if (plan.resource.utilization.size === 0) continue
+        for (const [i, stop] of plan.stops) graph.order(stop, loadStopped(i))
+        if (plan.target === undefined) continue
+        const loaded = loadStopped(plan.target)
+        graph.order(loaded, plan.start)
+        if (plan.migrateTo) graph.order(loaded, plan.migrateTo)
+      }
+    }
 
-  // order constraints
-  const lookup = (r: Resource, task: string, done: boolean): ReadonlyArray<GraphAction> => {
-    if (r.kind === "primitive") {
-      const plan = plans.get(r.id)!
-      if (task === "start") return [plan.start]
-      if (task === "stop") return [...plan.stops.values()]
-      if (task === "promote") return plan.promote ? [plan.promote] : []
-      if (task === "demote") return [...plan.demotes.values()]
+    // fencing actions: stops on fenced nodes are implied by (ordered after) the fencing
+    const fenceActions = new Map<number, GraphAction>()
+    for (const [i, reason] of fenceReasons) {
+      const node = nodes[i]!
+      const a = graph.action({
+        key: `stonith-${node.name}-${options.stonithAction}`,
+        task: "stonith",
+        node: node.name,
+        kind: "crm_event",
+        required: true,
+        runnable: true
+      })
+      a.requiredBy = reason
+      fenceActions.set(i, a)
+    }
+    for (const plan of plans.values()) {
+      for (const [i, stop] of plan.stops) {
+        const fence = fenceActions.get(i)
+        if (fence) graph.order(fence, stop, { runnableLeft: true })
+      }
+      // resources start (anywhere) only once fencing is done, unless they require nothing
+      if (plan.resource.requires !== "nothing" && !plan.frozen) {
+        for (const fence of fenceActions.values()) {
+          graph.order(fence, plan.start)
+          if (plan.promote) graph.order(fence, plan.promote)
+          if (plan.migrateTo) graph.order(fence, plan.migrateTo)
+        }
+      }
+    }
+    // without concurrent-fencing, nodes are fenced one after the other; the DC always last
+    const dcFence = [...fenceActions].find(([i]) => nodes[i]!.attributes.get("#is_dc") === "true")?.[1]
+    const others = [...fenceActions].filter(([, a]) => a !== dcFence).map(([, a]) => a)
+    if (!options.concurrentFencing)
+      for (let k = 1; k < others.length; k++) graph.order(others[k - 1]!, others[k]!)
+    if (dcFence) {
+      if (options.concurrentFencing) for (const a of others) graph.order(a, dcFence)
+      else if (others.length > 0) graph.order(others.at(-1)!, dcFence)
+    }
+
+    // groups and clones
+    const collectives = new Map<string, CollectivePlan>()
+    const endpoints = (r: Resource): Endpoints => {
+      if (r.kind === "primitive") return primitiveEndpoints(plans.get(r.id)!)
+      const existing = collectives.get(r.id)
+      if (existing) return collectiveEndpoints(existing)
+      const plan = planCollective(graph, r, r.children.map(endpoints))
+      collectives.set(r.id, plan)
+      return collectiveEndpoints(plan)
+    }
+    for (const r of built.top) endpoints(r)
+
+    // order constraints
+    const lookup = (r: Resource, task: string, done: boolean): ReadonlyArray<GraphAction> => {
+      if (r.kind === "primitive") {
+        const plan = plans.get(r.id)!
+        if (task === "start") return [plan.start]
+        if (task === "stop") return [...plan.stops.values()]
+        if (task === "promote") return plan.promote ? [plan.promote] : []
+        if (task === "demote") return [...plan.demotes.values()]
+        return []
+      }
+      const c = collectives.get(r.id)
+      if (!c) return []
+      if (task === "instance-starts")
+        return r.children.flatMap((ch) => {
+          const lead = ch.kind === "primitive" ? ch : ch.children[0]
+          const plan = lead ? plans.get(lead.id) : undefined
+          return plan ? [plan.start] : []
+        })
+      if (task === "start") return [done ? c.running : c.start]
+      if (task === "stop") return [done ? c.stopped : c.stop]
+      const pick = (a: GraphAction | undefined) => (a ? [a] : [])
+      if (task === "promote") return pick(done ? c.promoted : c.promote)
+      if (task === "demote") return pick(done ? c.demoted : c.demote)
       return []
     }
-    const c = collectives.get(r.id)
-    if (!c) return []
-    if (task === "start") return [done ? c.running : c.start]
-    if (task === "stop") return [done ? c.stopped : c.stop]
-    const pick = (a: GraphAction | undefined) => (a ? [a] : [])
-    if (task === "promote") return pick(done ? c.promoted : c.promote)
-    if (task === "demote") return pick(done ? c.demoted : c.demote)
-    return []
-  }
-  applyOrders(graph, constraints.orders, lookup)
+    // interleaved clones (the `then` clone's interleave=true): each instance waits only for the
+    // instance of the first clone on its own node; without one there it is not started at all
+    const deallocated = new Set<string>()
+    const leadPlan = (instance: Resource) => {
+      const lead = instance.kind === "primitive" ? instance : instance.children[0]
+      return lead ? plans.get(lead.id) : undefined
+    }
+    const interleaved = (o: OrderRule) =>
+      o.kind === "Mandatory" &&
+      o.first.kind === "clone" &&
+      o.then.kind === "clone" &&
+      o.then.interleave &&
+      o.firstAction === "start" &&
+      o.thenAction === "start" &&
+      o.requireAll &&
+      o.first.cloneMin === 0
+    for (const o of constraints.orders) {
+      if (!interleaved(o)) continue
+      // the clones' own pseudo-actions stay ordered, without making anything required or unrunnable
+      for (const f of lookup(o.first, "start", true))
+        for (const t of lookup(o.then, "start", false)) graph.order(f, t)
+      if (o.symmetrical)
+        for (const f of lookup(o.then, "stop", true))
+          for (const t of lookup(o.first, "stop", false)) graph.order(f, t)
+      for (const ti of o.then.children) {
+        const tPlan = leadPlan(ti)
+        if (tPlan?.target === undefined) continue
+        const local = o.first.children.filter((fi) => leadPlan(fi)?.target === tPlan.target)
+        if (local.length === 0) {
+          for (const start of lookup(ti, "start", false))
+            graph.block(start, `no local instance of ${o.first.id}`)
+          if (tPlan.active.length === 0)
+            for (const p of ti.kind === "primitive" ? [ti] : ti.children) deallocated.add(p.id)
+          continue
+        }
+        for (const fi of local) {
+          for (const f of lookup(fi, "start", true))
+            for (const t of lookup(ti, "start", false))
+              graph.order(f, t, { impliesThen: true, runnableLeft: true, reason: `${o.first.id} start` })
+          if (o.symmetrical)
+            for (const f of lookup(ti, "stop", true))
+              for (const t of lookup(fi, "stop", false))
+                graph.order(f, t, { impliesFirst: true, runnableLeft: true, reason: `${o.then.id} stop` })
+        }
+      }
+    }
+    applyOrders(
+      graph,
+      constraints.orders.filter((o) => !interleaved(o)),
+      lookup
+    )
 
-  // settle; a resource whose start became impossible where it runs must stop there
-  for (let round = 0; round < 10; round++) {
-    graph.settle()
-    let changed = false
-    for (const plan of plans.values()) {
-      if (plan.target === undefined || plan.frozen) continue
-      const stop = plan.stops.get(plan.target)
-      if (stop && !stop.required && !plan.start.runnable) {
-        graph.require(stop, plan.start.blockedBy)
+    // a resource left alone where it runs does not start, yet what runs after it need not stop
+    const ownerOfStart = new Map<number, PrimitivePlan>()
+    for (const plan of plans.values()) ownerOfStart.set(plan.start.id, plan)
+    const heldMemo = new Map<string, boolean>()
+    const onlyHeldByLeftAlone = (plan: PrimitivePlan): boolean => {
+      const known = heldMemo.get(plan.resource.id)
+      if (known !== undefined) return known
+      heldMemo.set(plan.resource.id, false)
+      const held = graph.incomingOf(plan.start).every((o) => {
+        if (!o.runnableLeft || o.first.runnable) return true
+        const owner = ownerOfStart.get(o.first.id)
+        if (owner === undefined || owner.active.length === 0) return false
+        // left alone itself, or staying where it runs for the same reason
+        return (
+          owner.frozen ||
+          (owner.target !== undefined && owner.active.includes(owner.target) && onlyHeldByLeftAlone(owner))
+        )
+      })
+      heldMemo.set(plan.resource.id, held)
+      return held
+    }
+
+    // settle; a resource whose start became impossible where it runs must stop there
+    for (let round = 0; round < 10; round++) {
+      graph.settle()
+      heldMemo.clear()
+      let changed = false
+      for (const plan of plans.values()) {
+        if (plan.target === undefined || plan.frozen) continue
+        const stop = plan.stops.get(plan.target)
+        if (stop && !stop.required && !plan.start.runnable && !onlyHeldByLeftAlone(plan)) {
+          graph.require(stop, plan.start.blockedBy)
+          changed = true
+        }
+      }
+      // a dependent cannot start where its mandatory primary cannot
+      for (const c of placement.mandatory) {
+        const dependent = plans.get(c.dependent.id)
+        const primary = plans.get(c.primary.id)
+        if (!dependent || !primary || primary.start.runnable || !dependent.start.runnable) continue
+        if (primary.target === undefined || primary.target !== dependent.target) continue
+        if (!primary.start.required) continue
+        graph.block(dependent.start, `colocation with ${c.primary.id}`)
         changed = true
       }
+      if (!changed) break
     }
-    // a dependent cannot start where its mandatory primary cannot
-    for (const c of placement.mandatory) {
-      const dependent = plans.get(c.dependent.id)
-      const primary = plans.get(c.primary.id)
-      if (!dependent || !primary || primary.start.runnable || !dependent.start.runnable) continue
-      if (primary.target === undefined || primary.target !== dependent.target) continue
-      if (!primary.start.required) continue
-      graph.block(dependent.start, `colocation with ${c.primary.id}`)
-      changed = true
-    }
-    if (!changed) break
-  }
 
-  // clone notifications around the phases that happen
-  for (const c of collectives.values()) {
-    if (c.resource.kind !== "clone" || !c.resource.notify) continue
-    const instances = c.resource.children.flatMap((ch) => {
-      const plan = plans.get(ch.id)
-      return plan ? [plan] : []
-    })
-    addNotifications(graph, c, instances, nodes, ctx.fenced)
-  }
-
-  // shutdown of nodes being shut down, after everything on them stopped
-  for (const [i, n] of nodes.entries()) {
-    if (!n.shutdown) continue
-    const a = graph.action({
-      key: `do_shutdown-${n.name}`,
-      task: "do_shutdown",
-      node: n.name,
-      kind: "crm_event",
-      required: true,
-      runnable: true
-    })
-    for (const plan of plans.values()) {
-      const stop = plan.stops.get(i)
-      if (stop) graph.order(stop, a)
-    }
-  }
-
-  // orphans: active resources no longer configured are stopped and their history deleted
-  const orphanDecisions: Array<Decision> = []
-  if (options.stopOrphanResources) {
-    for (const o of status.orphans) {
-      const node = nodes[o.node]!
-      const implied = ctx.fenced.has(o.node)
-      const stop = graph.action({
-        key: `${o.id}_stop_0`,
-        task: "stop",
-        resource: o.id,
-        node: implied ? undefined : node.name,
-        kind: implied ? "pseudo_event" : "rsc_op",
-        required: true,
-        runnable: implied || node.online
-      })
-      const fence = fenceActions.get(o.node)
-      if (fence) graph.order(fence, stop, { runnableLeft: true })
-      if (!implied) {
-        const del = graph.action({
-          key: `${o.id}_delete_0`,
-          task: "delete",
-          resource: o.id,
-          node: node.name,
-          kind: "rsc_op",
-          required: true,
-          runnable: stop.runnable
-        })
-        graph.order(stop, del, { runnableLeft: true })
+    // migrations that wait for other resources' real actions (not migrating themselves) cannot happen
+    const cannotMigrate = new Set<string>()
+    const movesNormally = (a: GraphAction, self: string) =>
+      a.kind === "rsc_op" &&
+      a.resource !== self &&
+      a.required &&
+      a.runnable &&
+      (a.task === "start" || a.task === "stop" || a.task === "promote" || a.task === "demote") &&
+      !(plans.get(a.resource ?? "")?.migrating ?? false)
+    const waitsForNonMigrating = (from: GraphAction, self: string): boolean => {
+      const seen = new Set<number>()
+      const stack = [from]
+      while (stack.length > 0) {
+        const a = stack.pop()!
+        for (const o of graph.incomingOf(a)) {
+          const f = o.first
+          // optional orderings do not hold a migration back
+          if (seen.has(f.id) || !(o.runnableLeft || o.impliesThen || o.impliesFirst)) continue
+          seen.add(f.id)
+          if (movesNormally(f, self)) return true
+          // through the start pseudo-actions of groups and clones, not through their stop phase
+          if (f.kind === "pseudo_event" && (f.task === "start" || f.task === "running")) stack.push(f)
+        }
       }
-      orphanDecisions.push({
-        verb: "Stop",
-        resource: o.id,
-        from: { node: node.name, role: o.history.role },
-        to: undefined,
-        blocked: !stop.runnable,
-        reason: "node availability",
-        reasons: [{ _tag: "Text", text: "no longer in the configuration" }]
+      return false
+    }
+    for (const plan of plans.values())
+      if (plan.migrating && waitsForNonMigrating(plan.start, plan.resource.id))
+        cannotMigrate.add(plan.resource.id)
+
+    // clone notifications around the phases that happen
+    for (const c of collectives.values()) {
+      if (c.resource.kind !== "clone" || !c.resource.notify) continue
+      const instances = c.resource.children.flatMap((ch) => {
+        const plan = plans.get(ch.id)
+        return plan ? [plan] : []
+      })
+      addNotifications(graph, c, instances, nodes, ctx.fenced)
+    }
+
+    // shutdown of nodes being shut down, after everything on them stopped
+    for (const [i, n] of nodes.entries()) {
+      if (!n.shutdown) continue
+      const a = graph.action({
+        key: `do_shutdown-${n.name}`,
+        task: "do_shutdown",
+        node: n.name,
+        kind: "crm_event",
+        required: true,
+        runnable: true
+      })
+      for (const plan of plans.values()) {
+        const stop = plan.stops.get(i)
+        // a node cannot shut down while a resource there cannot stop
+        if (stop) graph.order(stop, a, { runnableLeft: !plan.frozen })
+      }
+    }
+
+    // orphans: active resources no longer configured are stopped and their history deleted
+    const orphanDecisions: Array<Decision> = []
+    if (options.stopOrphanResources) {
+      for (const o of status.orphans) {
+        const node = nodes[o.node]!
+        const implied = ctx.fenced.has(o.node)
+        const stop = graph.action({
+          key: `${o.id}_stop_0`,
+          task: "stop",
+          resource: o.id,
+          node: implied ? undefined : node.name,
+          kind: implied ? "pseudo_event" : "rsc_op",
+          required: true,
+          runnable: implied || node.online
+        })
+        const fence = fenceActions.get(o.node)
+        if (fence) graph.order(fence, stop, { runnableLeft: true })
+        if (!implied) {
+          const del = graph.action({
+            key: `${o.id}_delete_0`,
+            task: "delete",
+            resource: o.id,
+            node: node.name,
+            kind: "rsc_op",
+            required: true,
+            runnable: stop.runnable
+          })
+          graph.order(stop, del, { runnableLeft: true })
+        }
+        orphanDecisions.push({
+          verb: "Stop",
+          resource: o.id,
+          from: { node: node.name, role: o.history.role },
+          to: undefined,
+          blocked: !stop.runnable,
+          reason: "node availability",
+          reasons: [{ _tag: "Text", text: "no longer in the configuration" }]
+        })
+      }
+    }
+
+    // results
+    const summary: Array<Decision> = [...orphanDecisions]
+    for (const [i, reason] of fenceReasons)
+      summary.push(fenceDecision(nodes[i]!, options.stonithAction, reason))
+    const placements: Array<Placement> = []
+    for (const plan of plans.values()) {
+      const reasons: ReadonlyArray<Reason> = placement.reasons.get(plan.resource.id) ?? []
+      if (!deallocated.has(plan.resource.id)) summary.push(...summarizePrimitive(plan, nodes, reasons))
+      placements.push({
+        resource: plan.resource.id,
+        current: plan.resource.history
+          .filter((h) => h.role !== "Stopped")
+          .map((h) => ({ node: h.node, role: h.role })),
+        node: plan.target !== undefined && plan.start.runnable ? nodes[plan.target]!.name : undefined,
+        role: plan.target !== undefined && plan.start.runnable ? "Started" : "Stopped",
+        reasons
       })
     }
+    const inGraph = (a: GraphAction) => a.required && a.runnable
+    const actions: Array<Action> = graph.actions.filter(inGraph).map((a) => ({
+      id: a.id,
+      key: a.key,
+      task: a.task,
+      resource: a.resource,
+      node: a.node,
+      interval: a.interval,
+      kind: a.kind
+    }))
+    const edges: Array<Edge> = []
+    // one edge per pair of actions (orderings with different flags may join the same pair)
+    const seen = new Set<number>()
+    for (const o of graph.orderings) {
+      if (!inGraph(o.first) || !inGraph(o.then)) continue
+      const k = o.first.id * 4_194_304 + o.then.id
+      if (seen.has(k)) continue
+      seen.add(k)
+      edges.push({ before: o.first.id, after: o.then.id })
+    }
+    const scores = new Map<string, ReadonlyMap<string, number>>()
+    for (const [id, s] of placement.scores) scores.set(id, new Map(s.map((v, i) => [nodes[i]!.name, v])))
+    return { transition: { placements, actions, edges, scores, summary }, cannotMigrate }
   }
-
-  // results
-  const summary: Array<Decision> = [...orphanDecisions]
-  for (const [i, reason] of fenceReasons)
-    summary.push(fenceDecision(nodes[i]!, options.stonithAction, reason))
-  const placements: Array<Placement> = []
-  for (const plan of plans.values()) {
-    const reasons: ReadonlyArray<Reason> = placement.reasons.get(plan.resource.id) ?? []
-    summary.push(...summarizePrimitive(plan, nodes, reasons))
-    placements.push({
-      resource: plan.resource.id,
-      current: plan.resource.history
-        .filter((h) => h.role !== "Stopped")
-        .map((h) => ({ node: h.node, role: h.role })),
-      node: plan.target !== undefined && plan.start.runnable ? nodes[plan.target]!.name : undefined,
-      role: plan.target !== undefined && plan.start.runnable ? "Started" : "Stopped",
-      reasons
-    })
+  let result = build(new Set())
+  // a migration ordered after actions that do not migrate is undone: the resource moves by stop and start
+  const noMigrate = new Set<string>()
+  for (let round = 0; round < 3; round++) {
+    const fresh = [...result.cannotMigrate].filter((id) => !noMigrate.has(id))
+    if (fresh.length === 0) break
+    for (const id of fresh) noMigrate.add(id)
+    result = build(noMigrate)
   }
-  const inGraph = (a: GraphAction) => a.required && a.runnable
-  const actions: Array<Action> = graph.actions.filter(inGraph).map((a) => ({
-    id: a.id,
-    key: a.key,
-    task: a.task,
-    resource: a.resource,
-    node: a.node,
-    interval: a.interval,
-    kind: a.kind
-  }))
-  const edges: Array<Edge> = []
-  const seen = new Set<string>()
-  for (const o of graph.orderings) {
-    if (!inGraph(o.first) || !inGraph(o.then)) continue
-    const k = `${o.first.id}>${o.then.id}`
-    if (seen.has(k)) continue
-    seen.add(k)
-    edges.push({ before: o.first.id, after: o.then.id })
-  }
-  const scores = new Map<string, ReadonlyMap<string, number>>()
-  for (const [id, s] of placement.scores) scores.set(id, new Map(s.map((v, i) => [nodes[i]!.name, v])))
-  return { _tag: "Planned", transition: { placements, actions, edges, scores, summary } }
+  return { _tag: "Planned", transition: result.transition }
 }

@@ -48,24 +48,9 @@ export const unpackStatus = (
 
   nodes.forEach((node, ni) => {
     const state: Cib.NodeState | undefined = node.state
-    // a cleanly stopped node runs nothing: its history no longer matters
-    if (state?.lrm === undefined || (!node.online && !node.unclean)) return
-    // fail counts and last failures from transient attributes
-    for (const [name, value] of node.attributes) {
-      const m = /^fail-count-(.+?)(?:#(.+))?$/.exec(name)
-      if (!m) continue
-      const rid = m[1]!
-      const count = Score.parse(value) ?? 0
-      const targets = resources.byId.get(rid)
-        ? [resources.byId.get(rid)!]
-        : (instancesOf.get(baseId(rid)) ?? [])
-      for (const t of targets) {
-        if (failureExpired(t, node, rid, m[2], now)) continue
-        const perNode = failCounts.get(t.id) ?? new Map<number, number>()
-        perNode.set(ni, Score.add(perNode.get(ni) ?? 0, count))
-        failCounts.set(t.id, perNode)
-      }
-    }
+    // a cleanly stopped node runs nothing: its history no longer matters (unless the node is in
+    // maintenance: what ran there is left alone, as it was)
+    if (state?.lrm === undefined || (!node.online && !node.unclean && !node.maintenance)) return
     const byInstance = new Map<string, Set<number>>()
     for (const lrmRsc of state.lrm.resources) {
       const direct = resources.byId.get(lrmRsc.id)
@@ -91,13 +76,15 @@ export const unpackStatus = (
         // prefer the instance with the recorded number, else the first instance not active here yet
         const used = byInstance.get(base) ?? new Set<number>()
         byInstance.set(base, used)
-        const preferred =
-          target && !used.has(target.index) && !target.history.some((x) => x.role !== "Stopped")
-            ? target
-            : undefined
+        const free = (i: Resource) =>
+          !i.history.some((x) => x.role !== "Stopped") &&
+          (i.parent?.kind !== "group" ||
+            !i.parent.children.some((m) => m.history.some((x) => x.role !== "Stopped")))
+        const preferred = target && !used.has(target.index) && free(target) ? target : undefined
         const pick =
+          groupInstancePick(instances, node.name) ??
           preferred ??
-          instances.find((i) => !used.has(i.index) && !i.history.some((x) => x.role !== "Stopped")) ??
+          instances.find((i) => !used.has(i.index) && free(i)) ??
           instances.find((i) => !used.has(i.index))
         if (pick) {
           used.add(pick.index)
@@ -113,8 +100,50 @@ export const unpackStatus = (
       })
       if (h.role !== "Stopped") orphans.push({ id: lrmRsc.id, node: ni, history: h })
     }
+    // fail counts from transient attributes (after the history, which tells ignored failures)
+    for (const [name, value] of node.attributes) {
+      const m = /^fail-count-(.+?)(?:#(.+))?$/.exec(name)
+      if (!m) continue
+      const rid = m[1]!
+      const count = Score.parse(value) ?? 0
+      const targets = resources.byId.get(rid)
+        ? [resources.byId.get(rid)!]
+        : (instancesOf.get(baseId(rid)) ?? [])
+      for (const t of targets) {
+        if (failureExpired(t, node, rid, m[2], now)) continue
+        // failures of operations configured with on-fail=ignore do not count
+        if (failureIgnored(t, node.name, m[2])) continue
+        const perNode = failCounts.get(t.id) ?? new Map<number, number>()
+        perNode.set(ni, Score.add(perNode.get(ni) ?? 0, count))
+        failCounts.set(t.id, perNode)
+      }
+    }
   })
   return { failCounts, known, orphans }
+}
+
+/**
+ * For a member of a cloned group: the member in the group instance already active on this node (the
+ * members found on one node belong to one instance).
+ */
+const groupInstancePick = (instances: ReadonlyArray<Resource>, node: string): Resource | undefined => {
+  if (instances[0]?.parent?.kind !== "group") return undefined
+  const active = (g: Resource | undefined, where?: string) =>
+    g?.children.some((m) =>
+      m.history.some((h) => h.role !== "Stopped" && (where === undefined || h.node === where))
+    )
+  const here = instances.find((i) => active(i.parent, node))
+  return here?.history.some((h) => h.node === node) ? undefined : here
+}
+
+/** Whether the failures a fail-count attribute counts were ignored (on-fail=ignore). */
+const failureIgnored = (r: Resource, node: string, opSuffix: string | undefined): boolean => {
+  if (opSuffix !== undefined) {
+    const m = /^(.+)_(\d+)$/.exec(opSuffix)
+    if (m) return configuredOnFail(r, m[1]!, Number(m[2])) === "ignore"
+  }
+  const h = r.history.find((x) => x.node === node)
+  return h?.failureIgnored === true && !h.failed
 }
 
 /** A fail-count whose last failure is older than the resource's failure-timeout no longer counts. */
