@@ -16,6 +16,9 @@ mkdirSync(cacheDir, { recursive: true })
 // left out need what only a platform layer gives (child processes, sockets, namespaces).
 const denoSuites = {
   cib: [],
+  policy: [],
+  membership: [],
+  fencing: [],
   executor: ["test/Model.test.ts", "test/Executor.test.ts"]
 }
 const denoProjects = process.env.HA_DENO_PROJECTS?.split(",").filter(Boolean) ?? Object.keys(denoSuites)

@@ -1,0 +1,210 @@
+/**
+ * Pure edits of the CIB status section that the DC makes: operation results (`lrm_rsc_op`), node
+ * membership and fencing (`node_state`), and fail-counts (transient attributes), in the shape the
+ * scheduler reads back (packages/policy replays each resource's history in call-id order).
+ */
+import { Cib, Score } from "@ha/cib"
+import type { OperationRecord } from "@ha/executor"
+
+/** The lrm_resource an operation belongs to: its history id and agent. */
+export interface LrmTarget {
+  /** The history id: the primitive id, the bare child id for anonymous clone instances. */
+  readonly id: string
+  readonly class: string | undefined
+  readonly provider: string | undefined
+  readonly type: string | undefined
+}
+
+const configuredNode = (cib: Cib.Cib, name: string) => cib.configuration.nodes.find((n) => n.uname === name)
+
+const sameNode = (cib: Cib.Cib, name: string) => (state: Cib.NodeState) =>
+  state.uname === name || (state.uname === undefined && state.id === configuredNode(cib, name)?.id)
+
+/** Applies `change` to the node's node_state, creating it when the node has none yet. */
+export const updateNode = (
+  cib: Cib.Cib,
+  name: string,
+  change: (state: Cib.NodeState) => Cib.NodeState
+): Cib.Cib => {
+  const existing = cib.status.nodes.find(sameNode(cib, name))
+  const id = configuredNode(cib, name)?.id ?? name
+  const base: Cib.NodeState = existing ?? { id, uname: name, extra: {} }
+  const next = change(base)
+  const nodes =
+    existing === undefined
+      ? [...cib.status.nodes, next]
+      : cib.status.nodes.map((state) => (state === existing ? next : state))
+  return { ...cib, status: { ...cib.status, nodes } }
+}
+
+/** The node is in the membership with a running controller. */
+export const markMember = (cib: Cib.Cib, name: string): Cib.Cib =>
+  updateNode(cib, name, (s) => ({ ...s, inCcm: "true", crmd: "online", join: "member", expected: "member" }))
+
+/**
+ * The node left the membership. Its `expected` state is kept: a node expected up that vanished is
+ * unclean (the scheduler fences it), one that shut down cleanly (expected "down") is just offline.
+ */
+export const markLost = (cib: Cib.Cib, name: string): Cib.Cib =>
+  updateNode(cib, name, (s) => ({ ...s, inCcm: "false", crmd: "offline", join: "down" }))
+
+/** Fencing confirmed the node down: nothing runs there any more, its history and attributes go. */
+export const markFenced = (cib: Cib.Cib, name: string): Cib.Cib =>
+  updateNode(cib, name, (s) => {
+    const { transientAttributes: _attributes, lrm: _lrm, ...rest } = s
+    return { ...rest, inCcm: "false", crmd: "offline", join: "down", expected: "down" }
+  })
+
+/** Whether the node_state says the node is in the membership. */
+export const isMemberState = (state: Cib.NodeState): boolean => Cib.isTrue(state.inCcm)
+
+/** Whether the node left the membership while expected up (unclean until fenced). */
+export const isUnclean = (cib: Cib.Cib, name: string): boolean => {
+  const state = cib.status.nodes.find(sameNode(cib, name))
+  return state !== undefined && state.expected === "member" && !Cib.isTrue(state.inCcm)
+}
+
+const OK = 0
+const NOT_RUNNING = 7
+const RUNNING_PROMOTED = 8
+const DONE = 0
+
+/** History ids of the resources the node's history says are active (a last successful start, etc.). */
+export const activeResources = (cib: Cib.Cib, name: string): ReadonlySet<string> => {
+  const state = cib.status.nodes.find(sameNode(cib, name))
+  const active = new Set<string>()
+  for (const resource of state?.lrm?.resources ?? []) {
+    let running = false
+    for (const op of [...resource.ops].sort((a, b) => a.callId - b.callId)) {
+      if (op.opStatus !== DONE) continue
+      if (op.operation === "stop" && op.rcCode === OK) running = false
+      else if ((op.operation === "start" || op.operation === "promote") && op.rcCode === OK) running = true
+      else if (op.operation === "monitor")
+        running = op.rcCode === OK || op.rcCode === RUNNING_PROMOTED || (op.rcCode !== NOT_RUNNING && running)
+    }
+    if (running) active.add(resource.id)
+  }
+  return active
+}
+
+/**
+ * Records an operation result under the node's lrm. A record replaces the one with the same
+ * operation key; a successful stop also drops the resource's recurring monitors (the executor
+ * cancelled them).
+ */
+export const recordOperation = (
+  cib: Cib.Cib,
+  target: LrmTarget,
+  record: OperationRecord.OperationRecord,
+  transitionKey: string | undefined
+): Cib.Cib => {
+  const op: Cib.LrmRscOp = {
+    id: `${target.id}_${record.operation}_${record.interval}`,
+    operationKey: `${target.id}_${record.operation}_${record.interval}`,
+    operation: record.operation,
+    interval: record.interval,
+    rcCode: record.rcCode,
+    opStatus: record.opStatus,
+    callId: record.callId,
+    lastRun: record.lastRun,
+    lastRcChange: record.lastRcChange,
+    execTime: record.execTime,
+    queueTime: record.queueTime,
+    opDigest: record.opDigest,
+    onNode: record.onNode,
+    ...(record.exitReason === "" ? {} : { exitReason: record.exitReason }),
+    ...(transitionKey === undefined ? {} : { transitionKey }),
+    extra: {}
+  }
+  const stopped = record.operation === "stop" && record.rcCode === OK && record.opStatus === DONE
+  return updateNode(cib, record.onNode, (state) => {
+    const lrm: Cib.Lrm = state.lrm ?? { id: state.id ?? record.onNode, extra: {}, resources: [] }
+    const existing = lrm.resources.find((r) => r.id === target.id)
+    const kept = (existing?.ops ?? []).filter(
+      (o) => o.id !== op.id && !(stopped && o.operation === "monitor" && o.interval > 0)
+    )
+    const resource: Cib.LrmResource = {
+      id: target.id,
+      ...(target.class === undefined ? {} : { class: target.class }),
+      ...(target.provider === undefined ? {} : { provider: target.provider }),
+      ...(target.type === undefined ? {} : { type: target.type }),
+      ops: [...kept, op]
+    }
+    const resources =
+      existing === undefined
+        ? [...lrm.resources, resource]
+        : lrm.resources.map((r) => (r === existing ? resource : r))
+    return { ...state, lrm: { ...lrm, resources } }
+  })
+}
+
+/** Drops an operation's record (a cancelled recurring monitor no longer runs). */
+export const removeOperation = (
+  cib: Cib.Cib,
+  node: string,
+  resource: string,
+  operationKey: string
+): Cib.Cib =>
+  updateNode(cib, node, (state) =>
+    state.lrm === undefined
+      ? state
+      : {
+          ...state,
+          lrm: {
+            ...state.lrm,
+            resources: state.lrm.resources.map((r) =>
+              r.id === resource ? { ...r, ops: r.ops.filter((o) => o.id !== operationKey) } : r
+            )
+          }
+        }
+  )
+
+/** The transient attributes of a node as one map (first nvset), for reading fail-counts. */
+export const attribute = (cib: Cib.Cib, node: string, name: string): string | undefined => {
+  const state = cib.status.nodes.find(sameNode(cib, node))
+  for (const set of state?.transientAttributes?.sets ?? []) {
+    const pair = set.nvpairs.find((p) => p.name === name)
+    if (pair !== undefined) return pair.value
+  }
+  return undefined
+}
+
+/** Sets a transient node attribute (in the node's first attribute set, created when missing). */
+export const setAttribute = (cib: Cib.Cib, node: string, name: string, value: string): Cib.Cib =>
+  updateNode(cib, node, (state) => {
+    const nodeId = state.id ?? node
+    const sets = state.transientAttributes?.sets ?? []
+    const first: Cib.NvSet = sets[0] ?? { id: `status-${nodeId}`, rules: [], nvpairs: [] }
+    const pair = { id: `status-${nodeId}-${name}`, name, value }
+    const nvpairs = first.nvpairs.some((p) => p.name === name)
+      ? first.nvpairs.map((p) => (p.name === name ? { ...p, value } : p))
+      : [...first.nvpairs, pair]
+    return {
+      ...state,
+      transientAttributes: {
+        id: state.transientAttributes?.id ?? nodeId,
+        sets: [{ ...first, nvpairs }, ...sets.slice(1)]
+      }
+    }
+  })
+
+/**
+ * Counts a failure of `operation` (interval ms) of `resource` on `node` at `now` (s): Pacemaker's
+ * `fail-count-RSC#OP_INTERVAL` and `last-failure-RSC#OP_INTERVAL`. A failed start counts as
+ * INFINITY (start-failure-is-fatal), so the resource moves away at once.
+ */
+export const countFailure = (
+  cib: Cib.Cib,
+  node: string,
+  resource: string,
+  operation: string,
+  interval: number,
+  now: number,
+  infinite: boolean
+): Cib.Cib => {
+  const suffix = `${resource}#${operation}_${interval}`
+  const previous = Score.parse(attribute(cib, node, `fail-count-${suffix}`) ?? "0") ?? 0
+  const count = infinite ? Score.INFINITY : Score.add(previous, 1)
+  const withCount = setAttribute(cib, node, `fail-count-${suffix}`, Score.format(count))
+  return setAttribute(withCount, node, `last-failure-${suffix}`, String(now))
+}
