@@ -11,14 +11,5 @@ packages=(
   tini                # e2e: the reaping init of each namespace node
   kmod                # modprobe: the Filesystem agent refuses to run without it
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" != 0 ]; then echo "install-system-packages: need root to install: ${missing[*]}" >&2; exit 1; fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$(dirname "$0")/apt-ensure.sh" "${packages[@]}"
 echo "system packages: ${#packages[@]} present"

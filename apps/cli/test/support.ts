@@ -1,62 +1,14 @@
 /** Runs `ha` in-process with its output captured, and reads crm_simulate's Transition Summaries. */
 import { join } from "node:path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Console, Effect } from "effect"
-import * as Cli from "../src/Cli.ts"
-import * as Plugin from "../src/Plugin.ts"
+import * as Testing from "../src/Testing.ts"
 
 export const repo = join(import.meta.dirname, "../../..")
 export const example = join(repo, "examples/pg-drbd")
 
-export interface Ran {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const capture = (out: Array<string>, err: Array<string>): Console.Console => {
-  const text = (args: ReadonlyArray<unknown>) => args.map(String).join(" ")
-  const log = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void out.push(text(args)))
-  const error = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void err.push(text(args)))
-  return {
-    [Console.TypeId]: Console.TypeId,
-    assert: () => Effect.void,
-    clear: Effect.void,
-    count: () => Effect.void,
-    countReset: () => Effect.void,
-    debug: log,
-    dir: log,
-    dirxml: log,
-    error,
-    group: () => Effect.void,
-    groupEnd: Effect.void,
-    info: log,
-    log,
-    table: log,
-    time: () => Effect.void,
-    timeEnd: () => Effect.void,
-    timeLog: () => Effect.void,
-    trace: error,
-    warn: error,
-    unsafe: globalThis.console
-  }
-}
+export type Ran = Testing.Ran
 
 /** `ha ARGS…` in this process: exit code and what it printed. */
-export const ha = async (
-  args: ReadonlyArray<string>,
-  plugins: Plugin.PluginSet = Plugin.empty
-): Promise<Ran> => {
-  const out: Array<string> = []
-  const err: Array<string> = []
-  const code = await Effect.runPromise(
-    Cli.run(args, { plugins, color: false }).pipe(
-      Effect.withConsole(capture(out, err)),
-      Effect.provide(NodeContext.layer)
-    )
-  )
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") }
-}
+export const ha = Testing.run
 
 /** One decision, as both `ha plan --json` and crm_simulate's summary can state it. */
 export interface Decision {

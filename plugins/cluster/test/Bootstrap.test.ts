@@ -1,32 +1,16 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { NodeContext } from "@effect/platform-node"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Cli, type Plugin } from "@ha/cli"
+import { Testing } from "@ha/cli"
 import { DaemonConfig } from "@ha/daemon"
-import { Console, Effect, Either } from "effect"
+import { Either } from "effect"
 import plugin from "../src/index.ts"
 
-const plugins: Plugin.PluginSet = { loaded: [{ plugin, source: "@ha/plugin-cluster" }], failed: [] }
+const plugins = Testing.withPlugin(plugin, "@ha/plugin-cluster")
 
 /** `ha ARGS…` in-process with this plugin loaded; what it printed and its exit code. */
-const ha = async (...args: Array<string>) => {
-  const out: Array<string> = []
-  const err: Array<string> = []
-  const console: Console.Console = {
-    ...Effect.runSync(Console.consoleWith(Effect.succeed)),
-    log: (...a: ReadonlyArray<unknown>) => Effect.sync(() => void out.push(a.join(" "))),
-    error: (...a: ReadonlyArray<unknown>) => Effect.sync(() => void err.push(a.join(" ")))
-  }
-  const code = await Effect.runPromise(
-    Cli.run(args, { plugins, color: false }).pipe(
-      Effect.withConsole(console),
-      Effect.provide(NodeContext.layer)
-    )
-  )
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") }
-}
+const ha = (...args: Array<string>) => Testing.run(args, plugins)
 
 const root = mkdtempSync(join(tmpdir(), "ha-bootstrap-"))
 afterAll(() => rmSync(root, { recursive: true, force: true }))

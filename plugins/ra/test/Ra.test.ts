@@ -1,29 +1,12 @@
 import { join } from "node:path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
-import { Cli, type Plugin } from "@ha/cli"
-import { Console, Effect } from "effect"
+import { Testing } from "@ha/cli"
 import plugin from "../src/index.ts"
 
-const plugins: Plugin.PluginSet = { loaded: [{ plugin, source: "@ha/plugin-ra" }], failed: [] }
+const plugins = Testing.withPlugin(plugin, "@ha/plugin-ra")
 
 /** `ha ARGS…` in-process with this plugin loaded; what it printed and its exit code. */
-const ha = async (...args: Array<string>) => {
-  const out: Array<string> = []
-  const err: Array<string> = []
-  const console: Console.Console = {
-    ...Effect.runSync(Console.consoleWith(Effect.succeed)),
-    log: (...a: ReadonlyArray<unknown>) => Effect.sync(() => void out.push(a.join(" "))),
-    error: (...a: ReadonlyArray<unknown>) => Effect.sync(() => void err.push(a.join(" ")))
-  }
-  const code = await Effect.runPromise(
-    Cli.run(args, { plugins, color: false }).pipe(
-      Effect.withConsole(console),
-      Effect.provide(NodeContext.layer)
-    )
-  )
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") }
-}
+const ha = (...args: Array<string>) => Testing.run(args, plugins)
 
 describe("ha ra", () => {
   it("info shows an agent's parameters and actions", async () => {
