@@ -69,9 +69,17 @@ export const withStatus = (cib: Cib, status: Cib["status"]): Cib => ({
  * CIBs with the same content have the same digest whatever their counters say.
  */
 export const digest = (cib: Cib): string => {
+  // CIB values are never mutated, so each one's digest is computed once (the store asks for the same
+  // CIB's digest in every diff and patch)
+  const known = digests.get(cib)
+  if (known !== undefined) return known
   const { version: _version, ...content } = cib
-  return sha256OfText(canonicalJson(content))
+  const computed = sha256OfText(canonicalJson(content))
+  digests.set(cib, computed)
+  return computed
 }
+
+const digests = new WeakMap<Cib, string>()
 
 /** SHA-256 (hex) of the canonical serialization of a configuration alone. */
 export const configurationDigest = (configuration: Configuration): string =>
