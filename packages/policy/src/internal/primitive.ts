@@ -75,8 +75,10 @@ export const planPrimitive = (
       // a promotable instance that is merely started is unpromoted
       roles.set(i, r.promotable && h.role === "Started" ? "Unpromoted" : h.role)
     }
-    // fencing the node stops the resource: it moves rather than recovers
-    if (h.failed && !ctx.fenced.has(i)) failed.add(i)
+    // a node lost anyway (unclean by its own state) is fenced and the resource moves; on a node fenced
+    // only because a resource failed there (a failed stop), that resource recovers
+    const lostAnyway = ctx.fenced.has(i) && nodes[i]!.uncleanReason !== undefined
+    if (h.failed && !lostAnyway) failed.add(i)
   }
   // several active copies (multiple-active=stop_start): stop them all, start one
   // (a copy on a node being fenced is stopped by the fencing: it does not count)
