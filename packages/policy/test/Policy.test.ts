@@ -324,6 +324,16 @@ describe("Policy.schedule", () => {
     const t = plan(cib([primitive("db")], [], [lost, onlineNode("n2", [notRunning("db")])]))
     expect(summary(t)).toEqual(["Fence n1 ->", "Move db n1->n2"])
   })
+  it("recovers (not moves) a resource whose failed stop is why its node is fenced", () => {
+    const failedStop: Cib.LrmResource = {
+      ...running("db"),
+      ops: [op("db", "start", 0, 2), { ...op("db", "stop", 1, 4), opStatus: 4 }]
+    }
+    const t = plan(
+      cib([primitive("db")], [], [onlineNode("n1", [failedStop]), onlineNode("n2", [notRunning("db")])])
+    )
+    expect(summary(t)).toEqual(["Fence n1 ->", "Recover db n1->n2"])
+  })
   it("starts an interleaved clone's instance only after the other clone's instance on its node", () => {
     const clone = (id: string, child: string, meta: Record<string, string> = {}): Cib.Clone => ({
       _tag: "Clone",
