@@ -9,15 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import {
-  type Decision,
-  example,
-  ha,
-  haDecisions,
-  haRunning,
-  pacemakerDecisions,
-  pacemakerRevised
-} from "./support.ts"
+import { example, ha, haDecisions, haRunning, pacemakerDecisions, pacemakerRevised } from "./support.ts"
 
 const scenarios = join(example, "scenarios")
 
@@ -64,7 +56,9 @@ describe("ha plan takes Pacemaker's decisions on the seed scenarios", () => {
         const ran = await ha(["plan", ...args, ...whatIfs, "--json"])
         expect(ran.stderr).toBe("")
         expect(ran.code).toBe(0)
-        const actual = haDecisions((JSON.parse(ran.stdout) as { actions: Array<Decision> }).actions)
+        const actual = haDecisions(
+          (JSON.parse(ran.stdout) as { actions: Parameters<typeof haDecisions>[0] }).actions
+        )
         if (known) expect(actual).not.toEqual(expected)
         else expect(actual).toEqual(expected)
       })

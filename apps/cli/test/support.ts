@@ -1,5 +1,6 @@
 /** Runs `ha` in-process with its output captured, and reads crm_simulate's Transition Summaries. */
 import { join } from "node:path"
+import type * as Plan from "../src/Plan.ts"
 import * as Testing from "../src/Testing.ts"
 
 export const repo = join(import.meta.dirname, "../../..")
@@ -11,14 +12,7 @@ export type Ran = Testing.Ran
 export const ha = Testing.run
 
 /** One decision, as both `ha plan --json` and crm_simulate's summary can state it. */
-export interface Decision {
-  readonly action: string
-  readonly resource?: string
-  readonly node: string | undefined
-  readonly from?: string
-  readonly to?: string
-  readonly role?: string
-}
+export type Decision = Omit<Plan.ActionJson, "reason" | "blocked">
 
 const roles = new Set(["Started", "Stopped", "Promoted", "Unpromoted"])
 
@@ -83,9 +77,7 @@ export const pacemakerDecisions = (summary: string): Array<Decision> => {
 }
 
 /** ha's `actions` (from `ha plan --json`) as decisions (reasons and the blocked flag left out). */
-export const haDecisions = (
-  actions: ReadonlyArray<Decision & { readonly reason?: string; readonly blocked?: boolean }>
-) =>
+export const haDecisions = (actions: ReadonlyArray<Plan.ActionJson>) =>
   sorted(
     actions.map(({ reason: _r, blocked: _b, ...d }) =>
       d.resource === undefined ? d : { ...d, resource: base(d.resource) }

@@ -4,16 +4,7 @@
  * `/cib/configuration/resources/primitive[@id='db']/operations/op[@id='db-mon']/@interval`).
  */
 import { Schema } from "effect"
-
-const location = {
-  file: Schema.optionalWith(Schema.String, { exact: true }),
-  line: Schema.Number,
-  column: Schema.Number,
-  path: Schema.String
-}
-
-const where = (e: { readonly file?: string; readonly line: number; readonly column: number }) =>
-  `${e.file ?? "<input>"}:${e.line}:${e.column}`
+import { location, where } from "./internal/location.ts"
 
 /** The text is not well-formed XML. */
 export class XmlSyntaxError extends Schema.TaggedError<XmlSyntaxError>()("XmlSyntaxError", {

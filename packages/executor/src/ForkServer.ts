@@ -16,14 +16,12 @@ import { forkServerProgram } from "./internal/forkServer.pl.ts"
 import {
   type CapturedOutput,
   type KillSignal,
+  outputDrainMs,
   ProcessRunner,
   type RunningProcess,
   SpawnError,
   type Termination
 } from "./ProcessRunner.ts"
-
-/** How long to wait for the pipes to reach EOF after the leader exits (a daemon it started may hold them). */
-const drainMs = 100
 
 interface Pending {
   readonly command: string
@@ -189,7 +187,7 @@ export const layer = Layer.scoped(
               }),
             output: Deferred.await(pending.output).pipe(
               Effect.interruptible,
-              Effect.timeout(Duration.millis(drainMs)),
+              Effect.timeout(Duration.millis(outputDrainMs)),
               Effect.catchAll(() =>
                 Effect.sync(() => owner.flush(id)).pipe(Effect.zipRight(Deferred.await(pending.output)))
               )

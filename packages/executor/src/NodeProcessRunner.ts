@@ -10,14 +10,12 @@ import { Deferred, Duration, Effect, Layer } from "effect"
 import {
   type CapturedOutput,
   type KillSignal,
+  outputDrainMs,
   ProcessRunner,
   type RunningProcess,
   SpawnError,
   type Termination
 } from "./ProcessRunner.ts"
-
-/** How long to wait for the pipes to reach EOF after the leader exits (a daemon it started may hold them). */
-const drainMs = 100
 
 /**
  * Keeps the first `cap` bytes of a stream and a rolling tail of the last `tailBytes` (agents print
@@ -126,7 +124,7 @@ export const layer = Layer.succeed(ProcessRunner, {
           }),
         output: Deferred.await(drained).pipe(
           Effect.interruptible,
-          Effect.timeout(Duration.millis(drainMs)),
+          Effect.timeout(Duration.millis(outputDrainMs)),
           Effect.ignore,
           Effect.map(() => {
             child.stdout!.destroy()

@@ -27,6 +27,9 @@ export interface CapturedOutput {
 
 export type KillSignal = "SIGTERM" | "SIGKILL"
 
+/** How long live runners wait for the pipes to reach EOF after the leader exits (a daemon it started may hold them). */
+export const outputDrainMs = 100
+
 export interface RunningProcess {
   readonly pid: number
   /** Completes when the process (the group leader) has exited. */

@@ -35,6 +35,9 @@ export interface ScriptedAgent {
   readonly calls: Effect.Effect<ReadonlyArray<Call>>
 }
 
+/** The actions a scripted agent runs (meta-data is answered from {@link metadata}). */
+const handled = ["start", "stop", "monitor", "promote", "demote", "notify", "reload", "validate-all"] as const
+
 const metadata = (type: string): AgentMetadata => ({
   name: type,
   version: "1.0",
@@ -57,19 +60,7 @@ const metadata = (type: string): AgentMetadata => ({
       longdesc: "unused"
     }
   ],
-  actions: (
-    [
-      "start",
-      "stop",
-      "monitor",
-      "promote",
-      "demote",
-      "notify",
-      "reload",
-      "validate-all",
-      "meta-data"
-    ] as const
-  ).map((name) => ({
+  actions: [...handled, "meta-data" as const].map((name) => ({
     name,
     timeoutMs: 20_000,
     intervalMs: name === "monitor" ? 10_000 : undefined,
@@ -125,16 +116,6 @@ export const make = (type: string, defaultDurationMs = 0) =>
           step?.exitReason === undefined ? { rc } : { rc, exitReason: step.exitReason }
         return outcome
       })
-    const handled = [
-      "start",
-      "stop",
-      "monitor",
-      "promote",
-      "demote",
-      "notify",
-      "reload",
-      "validate-all"
-    ] as const
     const agent = Native.make(type, {
       metadata: metadata(type),
       actions: Object.fromEntries(handled.map((action) => [action, run(action)]))

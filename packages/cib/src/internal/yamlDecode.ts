@@ -137,7 +137,7 @@ const PRIMITIVE_FIELDS = [
   "operations-id",
   "operations-ref"
 ]
-const OP_FIELDS = [
+export const OP_FIELDS = [
   "name",
   "interval",
   "timeout",

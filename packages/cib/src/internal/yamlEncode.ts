@@ -7,6 +7,7 @@ import { Document, Pair, Scalar, YAMLMap, YAMLSeq } from "yaml"
 import type * as Cib from "../Cib.ts"
 import * as Duration from "../Duration.ts"
 import * as Score from "../Score.ts"
+import { OP_FIELDS as OP_FIELD_NAMES } from "./yamlDecode.ts"
 import { InexpressibleError } from "./yamlErrors.ts"
 import * as Ids from "./yamlIds.ts"
 
@@ -25,23 +26,8 @@ const cannot = (path: string, reason: string): never => {
   throw new Inexpressible(new InexpressibleError({ path, reason }))
 }
 
-const OP_FIELDS = new Set([
-  "name",
-  "interval",
-  "timeout",
-  "invalid-timeout",
-  "description",
-  "role",
-  "on-fail",
-  "start-delay",
-  "interval-origin",
-  "record-pending",
-  "enabled",
-  "requires",
-  "id",
-  "params",
-  "meta"
-])
+/** An op whose name is one of the op fields cannot use the short form `{name: {...}}`. */
+const OP_FIELDS = new Set(OP_FIELD_NAMES)
 
 /** Sets `target[key] = value` unless value is undefined. */
 const put = (target: YMap, key: string, value: YValue | undefined) => {

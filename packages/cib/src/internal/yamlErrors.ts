@@ -3,16 +3,7 @@
  * name the file, the 1-based line and column and the field path (e.g. `resources.vip.ops[0].interval`).
  */
 import { Schema } from "effect"
-
-const location = {
-  file: Schema.optionalWith(Schema.String, { exact: true }),
-  line: Schema.Number,
-  column: Schema.Number,
-  path: Schema.String
-}
-
-const where = (e: { readonly file?: string; readonly line: number; readonly column: number }) =>
-  `${e.file ?? "<input>"}:${e.line}:${e.column}`
+import { location, where } from "./location.ts"
 
 /** The text is not well-formed YAML. */
 export class YamlSyntaxError extends Schema.TaggedError<YamlSyntaxError>()("YamlSyntaxError", {
