@@ -19,7 +19,8 @@ const denoSuites = {
   policy: [],
   membership: [],
   fencing: [],
-  executor: ["test/Model.test.ts", "test/Executor.test.ts"]
+  executor: ["test/Model.test.ts", "test/Executor.test.ts"],
+  node: []
 }
 const denoProjects = process.env.HA_DENO_PROJECTS?.split(",").filter(Boolean) ?? Object.keys(denoSuites)
 

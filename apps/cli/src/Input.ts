@@ -2,7 +2,7 @@
  * Reading the CIBs the commands work on: Pacemaker CIB XML, the native YAML configuration (with an
  * optional status section from an XML file), or the built-in example cluster.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { type Cib, XmlCodec, YamlConfig } from "@ha/cib"
 import { Effect, Either, Schema } from "effect"
 import { exampleCibName, exampleCibXml } from "./internal/exampleCib.ts"

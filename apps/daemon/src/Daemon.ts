@@ -5,13 +5,14 @@
  */
 import { mkdirSync, readFileSync } from "node:fs"
 import { hostname } from "node:os"
+import { CibReplica } from "@ha/cib"
+import { Controller, Status } from "@ha/controller"
 import { Membership } from "@ha/membership"
-import { Transport } from "@ha/transport"
-import { Effect, Either, Metric, Option, Schema, Stream } from "effect"
-import * as Api from "./Api.ts"
+import { Clock, Duration, Effect, Either, Metric, Schedule, Schema, Stream } from "effect"
 import * as ClusterNode from "./ClusterNode.ts"
 import * as DaemonConfig from "./DaemonConfig.ts"
 import * as Log from "./Log.ts"
+import * as Methods from "./Methods.ts"
 import * as Metrics from "./Metrics.ts"
 import * as NodeApi from "./platform/NodeApi.ts"
 import * as NodeMetrics from "./platform/NodeMetrics.ts"
@@ -32,34 +33,6 @@ export const loadConfig = (path: string) =>
       onLeft: (error) => Effect.fail(new StartupError({ message: error.message })),
       onRight: Effect.succeed
     })
-  })
-
-/** The API methods a node answers with what it knows so far: who it is, the view, quorum and links. */
-const methods = (config: DaemonConfig.DaemonConfig) =>
-  Effect.gen(function* () {
-    const membership = yield* Membership.Membership
-    const transport = yield* Transport.Transport
-    const names = new Map([...ClusterNode.nodeIds(config)].map(([name, id]) => [id, name]))
-    const name = (id: number) => names.get(id) ?? `node ${id}`
-    const status = Api.method(Schema.Struct({}), () =>
-      Effect.gen(function* () {
-        const view = yield* membership.currentView
-        const quorum = yield* membership.currentQuorum
-        const links = yield* transport.status
-        return {
-          cluster: config.cluster.name,
-          node: config.node,
-          members: Option.match(view, { onNone: () => [], onSome: (v) => v.members.map(name) }),
-          quorum: { quorate: quorum.quorate, votes: quorum.totalVotes, needed: quorum.quorum },
-          peers: links.map((peer) => ({
-            node: name(peer.nodeId),
-            reachable: peer.reachable,
-            links: peer.links.map((l) => ({ link: l.link, state: l.state }))
-          }))
-        }
-      })
-    )
-    return { status } satisfies Api.Methods<never>
   })
 
 /** Logs and exports every view and quorum change. */
@@ -92,14 +65,94 @@ const watchCluster = (config: DaemonConfig.DaemonConfig) =>
     )
   })
 
+const prepareDirectories = (config: DaemonConfig.DaemonConfig) => {
+  for (const dir of [config.stateDir, `${config.stateDir}/cib`, config.runDir, `${config.runDir}/rsctmp`])
+    mkdirSync(dir, { recursive: true, mode: 0o755 })
+}
+
+/** Logs what the DC does: elections, transitions and their outcome, failures, fencing. */
+const watchController = Effect.gen(function* () {
+  const controller = yield* Controller.Controller
+  yield* controller.events.pipe(
+    Stream.runForEach((event) => {
+      switch (event._tag) {
+        case "Elected":
+          return Effect.logInfo("DC elected").pipe(Effect.annotateLogs({ dc: event.dc ?? "none" }))
+        case "TransitionStarted":
+          return Effect.logInfo("transition started").pipe(
+            Effect.annotateLogs({
+              graph: event.graph,
+              actions: event.actions,
+              reasons: event.reasons.join("; ")
+            })
+          )
+        case "TransitionFinished":
+          return Effect.logInfo("transition finished").pipe(
+            Effect.annotateLogs({
+              graph: event.graph,
+              outcome: event.outcome,
+              done: `${event.done}/${event.total}`,
+              ms: event.durationMs
+            })
+          )
+        case "Completed":
+          return event.ok
+            ? Effect.logDebug("action done").pipe(
+                Effect.annotateLogs({ action: event.key, node: event.node ?? "" })
+              )
+            : Effect.logWarning("action failed").pipe(
+                Effect.annotateLogs({ action: event.key, node: event.node ?? "", detail: event.detail })
+              )
+        case "FailureCounted":
+          return Effect.logWarning("failure").pipe(
+            Effect.annotateLogs({
+              resource: event.resource,
+              operation: event.operation,
+              node: event.node,
+              rc: event.rc
+            })
+          )
+        case "NodeFenced":
+          return Effect.logWarning("node fenced").pipe(Effect.annotateLogs({ node: event.node }))
+        case "PlanFailed":
+          return Effect.logError("cannot plan").pipe(Effect.annotateLogs({ reason: event.reason }))
+        default:
+          return Effect.void
+      }
+    }),
+    Effect.forkScoped
+  )
+})
+
+/**
+ * A graceful stop: this node asks to shut down (Pacemaker's `shutdown` node attribute), the DC
+ * moves or stops its resources, and the node leaves once none is active here, or after
+ * `timeoutMs` (then the cluster treats what is left as it would a lost node's).
+ */
+const leave = (config: DaemonConfig.DaemonConfig, timeoutMs: number) =>
+  Effect.gen(function* () {
+    const replica = yield* CibReplica.CibReplica
+    const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+    yield* replica.update((cib) => Status.setAttribute(cib, config.node, "shutdown", String(now)))
+    yield* Effect.logInfo("waiting for this node's resources to stop")
+    yield* replica.query.pipe(
+      Effect.map((cib) => Status.activeResources(cib, config.node).size === 0),
+      Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (done) => done })
+    )
+    yield* Effect.logInfo("no resources active here")
+  }).pipe(
+    Effect.timeout(Duration.millis(timeoutMs)),
+    Effect.catchAll((error) => Effect.logWarning(`leaving without a clean hand-over: ${error.message}`))
+  )
+
 /** Runs the daemon for the given configuration file until interrupted. */
 export const run = (path: string): Effect.Effect<never, StartupError> =>
   Effect.flatMap(loadConfig(path), (config) =>
     Effect.gen(function* () {
-      for (const dir of [config.stateDir, config.runDir]) mkdirSync(dir, { recursive: true, mode: 0o755 })
       yield* watchCluster(config)
+      yield* watchController
       const socket = DaemonConfig.apiSocket(config)
-      yield* NodeApi.serve(yield* methods(config), socket)
+      yield* NodeApi.serve(yield* Methods.make(config), socket)
       if (config.metrics !== undefined) {
         const port = yield* NodeMetrics.serve(config.metrics)
         yield* Effect.logInfo("metrics").pipe(Effect.annotateLogs({ address: config.metrics.address, port }))
@@ -107,15 +160,24 @@ export const run = (path: string): Effect.Effect<never, StartupError> =>
       yield* Effect.logInfo("started").pipe(
         Effect.annotateLogs({ node: config.node, cluster: config.cluster.name, api: socket.path })
       )
-      return yield* Effect.never
+      return yield* Effect.never.pipe(
+        Effect.onInterrupt(() =>
+          Effect.logInfo("stopping").pipe(Effect.zipRight(leave(config, config.shutdownTimeoutMs)))
+        )
+      )
     }).pipe(
-      Effect.onInterrupt(() => Effect.logInfo("stopping")),
       Effect.scoped,
       Effect.provide(ClusterNode.layer(config, path)),
       // what stops a node from starting (a key file, an address in use, a socket taken) ends it
       Effect.mapError((error) =>
         error instanceof StartupError ? error : new StartupError({ message: error.message })
       ),
-      Effect.provide(Log.layer(config.log))
+      Effect.provide(Log.layer(config.log)),
+      // the state and run directories exist before anything (the CIB store) opens them
+      (main) =>
+        Effect.try({
+          try: () => prepareDirectories(config),
+          catch: (error) => new StartupError({ message: (error as Error).message })
+        }).pipe(Effect.zipRight(main))
     )
   )

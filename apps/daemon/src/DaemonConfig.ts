@@ -82,9 +82,19 @@ export const DaemonConfig = Schema.Struct({
     })
   ),
   /** What SIGTERM does with this node's resources: move them away first, or just stop them. */
-  shutdown: Schema.optionalWith(oneOf("move", "stop"), { default: () => "move" })
+  shutdown: Schema.optionalWith(oneOf("move", "stop"), { default: () => "move" }),
+  /**
+   * More environment for this node's OCF agents, e.g. `HA_VARRUN` to keep agents' state apart
+   * when several nodes share one host (tests). ha sets HA_SBIN_DIR, HA_API_SOCKET and HA_NODE_NAME.
+   */
+  agentEnvironment: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), {
+    default: () => ({})
+  }),
+  /** How long a graceful stop waits for this node's resources to be moved or stopped (ms). */
+  shutdownTimeoutMs: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 120_000 })
 })
-export type DaemonConfig = typeof DaemonConfig.Type
+/** A checked configuration: `node` is always known (the host name when the file does not say). */
+export type DaemonConfig = Omit<typeof DaemonConfig.Type, "node"> & { readonly node: string }
 
 /** The API socket's path and mode after defaults. */
 export const apiSocket = (config: DaemonConfig) => ({

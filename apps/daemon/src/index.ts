@@ -1,6 +1,8 @@
 export * as Api from "./Api.ts"
 export * as DaemonConfig from "./DaemonConfig.ts"
 export * as Log from "./Log.ts"
+export * as Methods from "./Methods.ts"
 export * as Metrics from "./Metrics.ts"
 export * as NodeApi from "./platform/NodeApi.ts"
 export * as NodeMetrics from "./platform/NodeMetrics.ts"
+export * as TestCluster from "./TestCluster.ts"

@@ -3,8 +3,10 @@
  * interrupt it (the runtime's signal handling), which runs every finalizer: the API socket is removed
  * and the node leaves the membership. A configuration it cannot use is one line on stderr and exit 3.
  */
-import { Command, Options } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect } from "effect"
 import * as Daemon from "./Daemon.ts"
 import * as DaemonConfig from "./DaemonConfig.ts"
@@ -28,5 +30,5 @@ cli(process.argv).pipe(
     Console.error(`ha-daemon: ${error.message}`).pipe(Effect.zipRight(Effect.sync(() => process.exit(3))))
   ),
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: false })
+  NodeRuntime.runMain({ disableErrorReporting: false, disablePrettyLogger: true })
 )

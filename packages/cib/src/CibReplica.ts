@@ -151,7 +151,26 @@ export const make = (
     let nextId = 1
 
     const summary = Effect.map(store.query, (cib) => ({ version: cib.version, digest: Version.digest(cib) }))
-    const broadcast = (message: Messages.Message) => channel.broadcast(Messages.encode(message))
+    // the messages of the work items being handled, sent as one broadcast once they are all handled
+    let outbox: Array<Messages.Message> = []
+    const broadcast = (message: Messages.Message) =>
+      Effect.sync(() => {
+        outbox.push(message)
+      })
+    const send = Effect.suspend(() => {
+      if (outbox.length === 0) return Effect.void
+      const messages = outbox
+      outbox = []
+      const payload = Messages.encodeAll(messages)
+      return Effect.forEach(
+        Messages.fragment(payload, channel.maxPayload ?? Messages.MAX_PAYLOAD),
+        channel.broadcast,
+        {
+          discard: true
+        }
+      )
+    })
+    const reassembly = new Messages.Reassembly()
 
     /** Performs one output; an `Execute` gives the input that reports its outcome. */
     const perform = (output: Output): Effect.Effect<Input | undefined> => {
@@ -228,23 +247,43 @@ export const make = (
       const event = item.event
       if (event._tag === "View")
         return Effect.gen(function* () {
+          // what was said in the old view goes out before anything of the new one
+          yield* send
+          reassembly.clear()
           yield* SubscriptionRef.set(status, { view: event.view, dc: undefined, synced: false })
           yield* run({ _tag: "View", view: event.view, local: yield* summary })
         })
-      return Either.match(Messages.decode(event.sender, event.payload), {
+      const payload = reassembly.add(event.sender, event.payload)
+      if (payload === undefined) return Effect.void
+      return Either.match(Messages.decodeAll(event.sender, payload), {
         onLeft: (e) => Effect.logWarning(e.message),
-        onRight: (message) => run({ _tag: "Delivered", sender: event.sender, message })
+        onRight: (messages) =>
+          Effect.forEach(messages, (message) => run({ _tag: "Delivered", sender: event.sender, message }), {
+            discard: true
+          })
       })
     }
+
+    /**
+     * Handles the work that is waiting, then broadcasts what it produced as one message: under load
+     * a node's requests, and the DC's outcomes of the requests delivered together, travel as batches.
+     */
+    const handleWaiting = Effect.gen(function* () {
+      const first = yield* Queue.take(work)
+      const rest = yield* Queue.takeAll(work)
+      yield* handle(first)
+      for (const item of rest) yield* handle(item)
+      yield* send
+    })
 
     yield* channel.events.pipe(
       Stream.runForEach((event) => Queue.offer(work, { _tag: "Event", event })),
       Effect.forkScoped
     )
-    yield* Queue.take(work).pipe(Effect.flatMap(handle), Effect.forever, Effect.forkScoped)
+    yield* handleWaiting.pipe(Effect.forever, Effect.forkScoped)
     // the copy is written behind the commits; concurrent commits share a write
     yield* store.changes.pipe(
-      Stream.runForEach(() =>
+      Stream.runForEachChunk(() =>
         Effect.catchAll(store.flush, (e) =>
           Effect.logError(`node ${self}: cannot write the CIB: ${e.message}`)
         )
@@ -331,6 +370,32 @@ export const layer: Layer.Layer<CibReplica, never, CibStore | ReplicationChannel
       return yield* make(yield* CibStore, yield* ReplicationChannel, settings)
     })
   )
+
+/**
+ * The CIB of a cluster of one: updates commit straight to `store` and this node is always the DC.
+ * For tools and tests that run one controller over one CIB.
+ */
+export const local = (store: CibStoreService, self: NodeId = 1): CibReplicaService => {
+  const status: Status = { view: { id: 1, members: [self], quorate: true }, dc: self, synced: true }
+  return {
+    self,
+    query: store.query,
+    update: (change, options = {}) =>
+      store.update(change, {
+        ...(options.expectedVersion === undefined ? {} : { expectedVersion: options.expectedVersion }),
+        ...(options.durable === undefined ? {} : { durable: options.durable })
+      }),
+    changes: store.changes,
+    status: Effect.succeed(status),
+    awaitSynced: Effect.succeed(status)
+  }
+}
+
+/** {@link local} over the {@link CibStore} in context. */
+export const layerLocal: Layer.Layer<CibReplica, never, CibStore> = Layer.effect(
+  CibReplica,
+  Effect.map(CibStore, (store) => local(store))
+)
 
 /**
  * Node `node` of an in-memory `group`, its store on a fresh in-memory disk starting from `initial`

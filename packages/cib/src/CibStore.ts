@@ -11,7 +11,10 @@
  * - {@link CibStoreService.changes}: a stream of committed changes, in commit order.
  *
  * Every candidate is checked (schema, duplicate ids, references to unknown ids) before anything
- * changes; a refused update changes nothing in memory or on disk. Commits are serialized in
+ * changes; a refused update changes nothing in memory or on disk. A candidate made from the current
+ * CIB is checked where it differs from it (a status update: the `node_state`s and resource
+ * histories it changed), and keeps the objects it shares with it, so that its digest and the next
+ * diffs cost in proportion to the change rather than to the whole CIB. Commits are serialized in
  * memory and written behind them: a write takes the newest version, so commits made while one is
  * in progress share the next (group commit); `update` waits for the write of its version unless
  * `durable: false`. If a write fails, the commit stays in memory and the error is returned; the
@@ -37,7 +40,7 @@ import {
 import * as Cib from "./Cib.ts"
 import { CibStoreSettings, defaults as defaultSettings } from "./CibStoreSettings.ts"
 import * as Diff from "./Diff.ts"
-import { validate } from "./internal/store/validate.ts"
+import { validate, validateChange } from "./internal/store/validate.ts"
 import * as Persistence from "./Persistence.ts"
 import { makeMemory, Storage, StorageError, type StorageService } from "./Storage.ts"
 import * as Version from "./Version.ts"
@@ -145,8 +148,15 @@ export class CibStore extends Context.Tag("@ha/cib/CibStore")<CibStore, CibStore
 
 const isFunction = (update: Update): update is (cib: Cib.Cib) => Cib.Cib => typeof update === "function"
 
+const refusal = (p: { readonly path: string; readonly reason: string }) =>
+  new InvalidUpdate({ path: p.path, reason: p.reason })
+
 const checked = (candidate: unknown): Either.Either<Cib.Cib, InvalidUpdate> =>
-  Either.mapLeft(validate(candidate), (p) => new InvalidUpdate({ path: p.path, reason: p.reason }))
+  Either.mapLeft(validate(candidate), refusal)
+
+/** `candidate`, made from the current CIB `before`, checked where it differs from it. */
+const checkedChange = (before: Cib.Cib, candidate: unknown): Either.Either<Cib.Cib, InvalidUpdate> =>
+  Either.mapLeft(validateChange(before, candidate), refusal)
 
 /**
  * The store over `storage`: loads the newest valid version (or starts from `initial` when the
@@ -238,7 +248,7 @@ export const make = (
               ? yield* rebased(before, patchedWith, change.from)
               : yield* patched(before, change)
           }
-          const valid = yield* checked({ ...candidate, version: before.version })
+          const valid = yield* checkedChange(before, { ...candidate, version: before.version })
           const changes =
             patchedWith === undefined
               ? Diff.diff(before, valid)
@@ -265,7 +275,7 @@ export const make = (
               reason: `a replicated change must raise the version, ${Version.format(diff.from)} → ${Version.format(diff.to)} does not`
             })
           const candidate = yield* patched(before, diff)
-          const valid = yield* checked(candidate)
+          const valid = yield* checkedChange(before, candidate)
           return yield* commit(before, valid, diff)
         })
       )
@@ -280,7 +290,7 @@ export const make = (
               path: "version",
               reason: `a replacement must not be older than ${Version.format(before.version)}, it is ${Version.format(cib.version)}`
             })
-          const valid = yield* checked(cib)
+          const valid = yield* checkedChange(before, cib)
           const changes = Diff.diff(before, valid)
           if (Diff.isEmpty(changes) && Version.equals(before.version, valid.version))
             return { before: before.version, after: before.version, diff: changes }
@@ -352,7 +362,10 @@ export const layer: Layer.Layer<
 export const layerTestFrom = (initial: Cib.Cib = Cib.empty): Layer.Layer<CibStore> =>
   Layer.effect(
     CibStore,
-    Effect.orDie(make(makeMemory().storage, { backups: defaultSettings.backups, initial }))
+    // a fresh disk for every build (the layer may be built once per node)
+    Effect.suspend(() =>
+      Effect.orDie(make(makeMemory().storage, { backups: defaultSettings.backups, initial }))
+    )
   )
 
 /** A store on a fresh in-memory disk, starting from an empty CIB. */

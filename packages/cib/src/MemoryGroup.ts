@@ -11,6 +11,12 @@ import type { Event, NodeId, ReplicationChannelService, View } from "./Replicati
 export interface Options {
   /** Whether `members` (out of `all`) have quorum. Default: more than half of `all`. */
   readonly quorum?: (members: ReadonlyArray<NodeId>, all: ReadonlyArray<NodeId>) => boolean
+  /**
+   * Largest broadcast delivered, in bytes, as a transport limits one message: a larger one is
+   * lost (and counted in {@link MemoryGroup.dropped}). The channels tell their users this limit
+   * (`ReplicationChannelService.maxPayload`). Default: no limit.
+   */
+  readonly maxPayload?: number
 }
 
 export const majority = (members: ReadonlyArray<NodeId>, all: ReadonlyArray<NodeId>): boolean =>
@@ -21,6 +27,9 @@ const sameMembers = (a: ReadonlyArray<NodeId>, b: ReadonlyArray<NodeId>) =>
 
 export class MemoryGroup {
   private readonly quorum: NonNullable<Options["quorum"]>
+  private readonly maxPayload: number
+  /** Broadcasts lost for being larger than `maxPayload`. */
+  dropped = 0
   private readonly attached = new Map<NodeId, Queue.Queue<Event>>()
   private readonly views = new Map<NodeId, View>()
   /** which side of the current partition each node is on (all 0 when healed) */
@@ -32,6 +41,7 @@ export class MemoryGroup {
     options: Options = {}
   ) {
     this.quorum = options.quorum ?? majority
+    this.maxPayload = options.maxPayload ?? Number.POSITIVE_INFINITY
   }
 
   /**
@@ -47,11 +57,12 @@ export class MemoryGroup {
         this.attached.set(self, queue)
         this.views.delete(self)
         this.installViews()
-        return {
+        const channel: ReplicationChannelService = {
           self,
           events: Stream.fromQueue(queue),
           broadcast: (payload: Uint8Array) => Effect.sync(() => this.broadcast(self, payload))
         }
+        return Number.isFinite(this.maxPayload) ? { ...channel, maxPayload: this.maxPayload } : channel
       }),
       () =>
         Effect.sync(() => {
@@ -108,6 +119,10 @@ export class MemoryGroup {
   private broadcast(sender: NodeId, payload: Uint8Array): void {
     const view = this.views.get(sender)
     if (view === undefined || !this.attached.has(sender)) return
+    if (payload.length > this.maxPayload) {
+      this.dropped++
+      return
+    }
     const copy = payload.slice()
     for (const member of view.members) this.enqueue(member, { _tag: "Message", sender, payload: copy })
   }

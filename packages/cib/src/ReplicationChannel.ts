@@ -36,6 +36,11 @@ export interface ReplicationChannelService {
   readonly events: Stream.Stream<Event>
   /** Broadcasts to the members of the current view (fire and forget: delivery comes through `events`). */
   readonly broadcast: (payload: Uint8Array) => Effect.Effect<void>
+  /**
+   * Largest payload one broadcast may carry, in bytes; the replication sends larger ones (a whole
+   * copy of a large CIB) in fragments. Default 256 KiB, well under the transport's 1 MiB.
+   */
+  readonly maxPayload?: number
 }
 
 export class ReplicationChannel extends Context.Tag("@ha/cib/ReplicationChannel")<

@@ -9,7 +9,7 @@
 import type { Order } from "effect"
 import type { Cib, Configuration } from "./Cib.ts"
 import { Version } from "./Cib.ts"
-import { canonicalJson } from "./internal/canonical.ts"
+import { canonicalJson, canonicalSummary } from "./internal/canonical.ts"
 import { sha256OfText } from "./internal/sha256.ts"
 
 export { Version }
@@ -65,16 +65,16 @@ export const withStatus = (cib: Cib, status: Cib["status"]): Cib => ({
 })
 
 /**
- * SHA-256 (hex) of the canonical serialization of everything in the CIB but its version: two
- * CIBs with the same content have the same digest whatever their counters say.
+ * SHA-256 (hex) of everything in the CIB but its version: two CIBs with the same content have the
+ * same digest whatever their counters, field order or object identities (see `internal/canonical.ts`
+ * for how unchanged parts shared with an earlier CIB cost nothing to digest again).
  */
 export const digest = (cib: Cib): string => {
-  // CIB values are never mutated, so each one's digest is computed once (the store asks for the same
-  // CIB's digest in every diff and patch)
+  // the store asks for the same CIB's digest in every diff and patch
   const known = digests.get(cib)
   if (known !== undefined) return known
   const { version: _version, ...content } = cib
-  const computed = sha256OfText(canonicalJson(content))
+  const computed = sha256OfText(canonicalSummary(content))
   digests.set(cib, computed)
   return computed
 }

@@ -284,6 +284,27 @@ describe("CibReplica", () => {
       }),
     60_000
   )
+  it.effect(
+    "syncs a copy larger than the channel carries in one message, in fragments",
+    () =>
+      Effect.gen(function* () {
+        const group = MemoryGroup.make([1, 2, 3], { maxPayload: 64 * 1024 })
+        const one = yield* start(group, 1)
+        const two = yield* start(group, 2)
+        yield* settle(group, [one, two])
+        // a configuration that alone is several times the limit in JSON
+        const many = Array.from({ length: 1500 }, (_, i) => primitive(`big-resource-with-a-long-name-${i}`))
+        yield* one.replica.update((cib) => withResources(cib, ...many))
+        const current = yield* one.replica.query
+        expect(new TextEncoder().encode(JSON.stringify(current)).length).toBeGreaterThan(3 * 64 * 1024)
+        // node 3 starts empty: the sync must send it the whole copy
+        const three = yield* start(group, 3)
+        yield* settle(group, [one, two, three])
+        expect(yield* three.replica.query).toEqual(current)
+        expect(group.dropped).toBe(0)
+      }),
+    60_000
+  )
 })
 
 describe("CibReplica.layerTest", () => {

@@ -71,6 +71,30 @@ describe("replication machine", () => {
     }
   })
 
+  it("executes the DC's own requests without broadcasting them, after the sync", () => {
+    const dc = new Machine(1)
+    const v = view(3, [1, 2])
+    const h1 = hello(dc.step({ _tag: "View", view: v, local: summaryOf(base) }))
+    const diff = Diff.diff(base, withResources(base, primitive("vip")))
+    // during the sync it waits with the others' requests
+    expect(dc.step({ _tag: "Submit", id: 1, diff })).toEqual([])
+    const h2 = { ...h1, partition: [] }
+    dc.step({ _tag: "Delivered", sender: 1, message: h1 })
+    const synced = dc.step({ _tag: "Delivered", sender: 2, message: h2 })
+    expect(tags(synced)).toEqual(["Synced", "Execute"])
+    expect(dc.step({ _tag: "Submit", id: 2, diff })).toEqual([
+      { _tag: "Execute", origin: 1, request: { _tag: "Request", view: 3, id: 2, diff } }
+    ])
+    // its outcome is broadcast like any other, and resolves the request when delivered
+    const executed = dc.step({ _tag: "Executed", origin: 1, id: 2, outcome: { _tag: "Committed", diff } })
+    expect(tags(executed)).toEqual(["Broadcast Commit"])
+    const commit = executed[0]
+    if (commit?._tag !== "Broadcast") throw new Error("no Commit")
+    expect(dc.step({ _tag: "Delivered", sender: 1, message: commit.message })).toEqual([
+      { _tag: "Resolve", id: 2, resolution: { _tag: "Committed", diff } }
+    ])
+  })
+
   it("interrupts the node's waiting requests on a view change", () => {
     const m = new Machine(2)
     const v = view(1, [1, 2])
@@ -103,6 +127,28 @@ describe("replication messages", () => {
     expect(Either.isRight(refused) && refused.right._tag === "Refused" && refused.right.error.message).toBe(
       "update refused: configuration: bad"
     )
+  })
+
+  it("travel in batches, in order, and a batch of one is the message alone", () => {
+    const diff = Diff.diff(base, withResources(base, primitive("vip")))
+    const batch: ReadonlyArray<Messages.Message> = [
+      { _tag: "Commit", view: 2, origin: 2, id: 3, diff },
+      {
+        _tag: "Refused",
+        view: 2,
+        origin: 3,
+        id: 1,
+        error: new CibStore.VersionConflict({ expected: base.version, actual: base.version })
+      },
+      { _tag: "Request", view: 2, id: 4, diff }
+    ]
+    expect(Messages.decodeAll(1, Messages.encodeAll(batch))).toEqual(Either.right(batch))
+    const single = batch[0] as Messages.Message
+    expect(Messages.encodeAll([single])).toEqual(Messages.encode(single))
+    expect(Messages.decodeAll(1, Messages.encode(single))).toEqual(Either.right([single]))
+    // one bad message spoils its batch, named with the sender
+    const spoiled = new TextEncoder().encode(JSON.stringify([{ _tag: "Commit", view: 1 }]))
+    expect(Either.isLeft(Messages.decodeAll(4, spoiled))).toBe(true)
   })
 
   it("reject what does not decode, naming the sender", () => {

@@ -8,7 +8,7 @@
  * actions, and the recheck timer. All CIB writes happen in the loop itself, so it can tell its own
  * commits (status records, which need no replan) from everyone else's (which do).
  */
-import { type Cib, CibStore, Version } from "@ha/cib"
+import { type Cib, CibReplica, CibStore, Version } from "@ha/cib"
 import { Executor, ExitCode, type OperationRecord, type ResourceAgent } from "@ha/executor"
 import { ClusterPort, FenceAgent, FencerService, FencingConfig, FencingSettings } from "@ha/fencing"
 import { Policy, type Transition } from "@ha/policy"
@@ -131,14 +131,15 @@ export const make: Effect.Effect<
   never,
   | ControllerSettings.ControllerSettings
   | Membership
-  | CibStore.CibStore
+  | CibReplica.CibReplica
   | NodeExecutors
   | FencerService.FencerService
   | Scope.Scope
 > = Effect.gen(function* () {
   const settings = yield* ControllerSettings.ControllerSettings
   const membership = yield* Membership
-  const store = yield* CibStore.CibStore
+  // the replicated CIB: every write goes through the cluster's CIB sequencer and reaches every node
+  const store = yield* CibReplica.CibReplica
   const executors = yield* NodeExecutors
   const fencer = yield* FencerService.FencerService
   const self = settings.nodeName
@@ -198,10 +199,31 @@ export const make: Effect.Effect<
 
     const members = () => new Set((view?.members ?? []).map((m) => m.name))
 
+    /**
+     * Writes the view into the status (who is in, quorum, this DC) when the CIB does not say so yet:
+     * on every view, and before every plan, since nodes may be added to the configuration after
+     * the view that brought them (a member without a node_state would look never seen, and be fenced).
+     */
+    const recordMembership = Effect.gen(function* () {
+      if (view === undefined) return
+      const current = view
+      const cib = yield* read
+      const updated = Status.withMembership(cib, self, members(), current.quorate)
+      if (updated !== cib) yield* write((c) => Status.withMembership(c, self, members(), current.quorate))
+    })
+
     const plan = (reasons: ReadonlyArray<string>) =>
       Effect.gen(function* () {
+        yield* recordMembership
         yield* flush
-        const cib = yield* store.query
+        let cib = yield* store.query
+        // nodes another member added to the configuration meanwhile get their state now: a
+        // member without one would look never seen, and be fenced
+        if (view !== undefined && Status.withMembership(cib, self, members(), view.quorate) !== cib) {
+          yield* recordMembership
+          yield* flush
+          cib = yield* store.query
+        }
         const now = yield* nowMs
         const scheduled = Policy.schedule(cib, { now: Math.floor(now / 1000) })
         if (Either.isLeft(scheduled)) {
@@ -373,21 +395,7 @@ export const make: Effect.Effect<
         const before = members()
         view = next
         const after = members()
-        const configured = (yield* read).configuration
-        const selfId = configured.nodes.find((n) => n.uname === self)?.id
-        yield* write((cib) => {
-          let updated: Cib.Cib = {
-            ...cib,
-            haveQuorum: next.quorate ? "1" : "0",
-            ...(selfId === undefined ? {} : { dcUuid: selfId })
-          }
-          for (const node of cib.configuration.nodes) {
-            if (after.has(node.uname)) updated = Status.markMember(updated, node.uname)
-            else if (cib.status.nodes.some((s) => s.uname === node.uname && Status.isMemberState(s)))
-              updated = Status.markLost(updated, node.uname)
-          }
-          return updated
-        })
+        yield* recordMembership
         // The first view is the one the DC was elected on: the election itself is the trigger.
         const changed = before.size !== after.size || [...after].some((n) => !before.has(n))
         if (changed && first === false)
@@ -642,7 +650,7 @@ export const layer: Layer.Layer<
   never,
   | ControllerSettings.ControllerSettings
   | Membership
-  | CibStore.CibStore
+  | CibReplica.CibReplica
   | NodeExecutors
   | FencerService.FencerService
 > = Layer.scoped(Controller, make)
@@ -659,13 +667,13 @@ export interface TestOptions {
 
 /**
  * A one-node cluster in memory: this node is member and DC of a fixed view, its executor runs the
- * given agents, the CIB store starts from `cib`, and its fencer has no devices (a single node has
- * nobody to fence). Provides the CIB store too, to look at what the DC recorded.
+ * given agents, the CIB starts from `cib`, and its fencer has no devices (a single node has
+ * nobody to fence). Provides the CIB too, to look at what the DC recorded.
  */
 export const layerTest = (
   cib: Cib.Cib,
   options: TestOptions
-): Layer.Layer<Controller | CibStore.CibStore> => {
+): Layer.Layer<Controller | CibReplica.CibReplica> => {
   const node = options.node ?? cib.configuration.nodes[0]?.uname ?? "localhost"
   const id = cib.configuration.nodes.find((n) => n.uname === node)?.id ?? node
   const executors = Layer.effect(
@@ -692,7 +700,7 @@ export const layerTest = (
       )
     )
   )
-  const store = CibStore.layerTestFrom(cib)
+  const store = CibReplica.layerLocal.pipe(Layer.provide(CibStore.layerTestFrom(cib)))
   const controller = layer.pipe(
     Layer.provide(
       Layer.mergeAll(

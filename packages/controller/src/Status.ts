@@ -55,6 +55,31 @@ export const markFenced = (cib: Cib.Cib, name: string): Cib.Cib =>
     return { ...rest, inCcm: "false", crmd: "offline", join: "down", expected: "down" }
   })
 
+/**
+ * The CIB with the membership written into it: members marked in, members that left marked lost,
+ * quorum, and `dc` as the DC. The same object when the CIB already says all of that.
+ */
+export const withMembership = (
+  cib: Cib.Cib,
+  dc: string,
+  members: ReadonlySet<string>,
+  quorate: boolean
+): Cib.Cib => {
+  const dcUuid = configuredNode(cib, dc)?.id
+  let updated = cib
+  if (cib.haveQuorum !== (quorate ? "1" : "0") || (dcUuid !== undefined && cib.dcUuid !== dcUuid))
+    updated = { ...cib, haveQuorum: quorate ? "1" : "0", ...(dcUuid === undefined ? {} : { dcUuid }) }
+  for (const node of cib.configuration.nodes) {
+    const state = cib.status.nodes.find(sameNode(cib, node.uname))
+    const member = state !== undefined && isMemberState(state) && state.crmd === "online"
+    if (members.has(node.uname) && (!member || state?.expected !== "member"))
+      updated = markMember(updated, node.uname)
+    else if (!members.has(node.uname) && state !== undefined && isMemberState(state))
+      updated = markLost(updated, node.uname)
+  }
+  return updated
+}
+
 /** Whether the node_state says the node is in the membership. */
 export const isMemberState = (state: Cib.NodeState): boolean => Cib.isTrue(state.inCcm)
 
@@ -98,7 +123,9 @@ export const recordOperation = (
   record: OperationRecord.OperationRecord,
   transitionKey: string | undefined
 ): Cib.Cib => {
-  const op: Cib.LrmRscOp = {
+  // notifications are not part of a resource's history (Pacemaker does not record them either)
+  if (record.operation === "notify") return cib
+  let op: Cib.LrmRscOp = {
     id: `${target.id}_${record.operation}_${record.interval}`,
     operationKey: `${target.id}_${record.operation}_${record.interval}`,
     operation: record.operation,
@@ -120,6 +147,11 @@ export const recordOperation = (
   return updateNode(cib, record.onNode, (state) => {
     const lrm: Cib.Lrm = state.lrm ?? { id: state.id ?? record.onNode, extra: {}, resources: [] }
     const existing = lrm.resources.find((r) => r.id === target.id)
+    // a recurring monitor's later results come without a transition key: the scheduler still
+    // needs the one it was started with, which says what result is expected
+    const previousKey = existing?.ops.find((o) => o.id === op.id)?.transitionKey
+    if (op.transitionKey === undefined && previousKey !== undefined)
+      op = { ...op, transitionKey: previousKey }
     const kept = (existing?.ops ?? []).filter(
       (o) => o.id !== op.id && !(stopped && o.operation === "monitor" && o.interval > 0)
     )
@@ -187,6 +219,21 @@ export const setAttribute = (cib: Cib.Cib, node: string, name: string, value: st
       }
     }
   })
+
+/** Removes a transient node attribute (the same CIB when the node does not have it). */
+export const removeAttribute = (cib: Cib.Cib, node: string, name: string): Cib.Cib =>
+  attribute(cib, node, name) === undefined
+    ? cib
+    : updateNode(cib, node, (state) => ({
+        ...state,
+        transientAttributes: {
+          id: state.transientAttributes?.id ?? state.id ?? node,
+          sets: (state.transientAttributes?.sets ?? []).map((set) => ({
+            ...set,
+            nvpairs: set.nvpairs.filter((p) => p.name !== name)
+          }))
+        }
+      }))
 
 /**
  * Counts a failure of `operation` (interval ms) of `resource` on `node` at `now` (s): Pacemaker's

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cib, CibStore } from "@ha/cib"
+import { Cib, CibReplica } from "@ha/cib"
 import { ScriptedAgent } from "@ha/executor"
 import { Effect, Layer } from "effect"
 import { Controller, Status } from "../src/index.ts"
@@ -48,7 +48,7 @@ const finishedComplete = Effect.map(history, (h) => {
   const last = [...h].reverse().find((e) => e._tag === "TransitionFinished")
   return last?._tag === "TransitionFinished" && last.outcome === "complete"
 })
-const running = Effect.flatMap(CibStore.CibStore, (s) => s.query).pipe(
+const running = Effect.flatMap(CibReplica.CibReplica, (s) => s.query).pipe(
   Effect.map((cib) => Status.activeResources(cib, "solo").has("svc"))
 )
 
@@ -58,12 +58,12 @@ describe("Controller.layerTest (one node)", () => {
       const scripted = yield* ScriptedAgent.make("Scripted")
       yield* scripted.script("start", { durationMs: 0, rc: 1, exitReason: "cannot start" })
       const context = yield* Layer.build(Controller.layerTest(oneNode, { agents: [scripted.agent] }))
-      const run = <A, E>(effect: Effect.Effect<A, E, Controller.Controller | CibStore.CibStore>) =>
+      const run = <A, E>(effect: Effect.Effect<A, E, Controller.Controller | CibReplica.CibReplica>) =>
         Effect.provide(effect, context)
 
       yield* until(run(Effect.map(history, (h) => h.some((e) => e._tag === "FailureCounted"))))
       yield* until(run(finishedComplete))
-      const cib = yield* run(Effect.flatMap(CibStore.CibStore, (s) => s.query))
+      const cib = yield* run(Effect.flatMap(CibReplica.CibReplica, (s) => s.query))
       expect(Status.attribute(cib, "solo", "fail-count-svc#start_0")).toBe("INFINITY")
       expect(yield* run(running)).toBe(false)
       yield* scripted.script("start", undefined)

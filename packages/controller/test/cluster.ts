@@ -5,7 +5,7 @@
  * in-memory cluster port with a scripted fence agent, and one controller per node. Time is the
  * caller's Clock (TestClock in tests).
  */
-import { type Cib, CibStore, XmlCodec } from "@ha/cib"
+import { type Cib, CibReplica, CibStore, XmlCodec } from "@ha/cib"
 import { Executor, ScriptedAgent } from "@ha/executor"
 import { ClusterPort, FenceAgent, FencerService, FencingConfig, FencingSettings, Native } from "@ha/fencing"
 import { Policy } from "@ha/policy"
@@ -135,7 +135,7 @@ export const makeCluster = (
           Layer.mergeAll(
             ControllerSettings.layer({ nodeName: node }),
             Membership.layerMemory(membership, node),
-            Layer.succeed(CibStore.CibStore, store),
+            Layer.succeed(CibReplica.CibReplica, CibReplica.local(store)),
             NodeExecutors.layerMemory(remote),
             fencer
           )

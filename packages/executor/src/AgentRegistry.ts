@@ -3,7 +3,7 @@
  * the executor use. The live layer knows ocf, lsb and systemd (through ProcessRunner and the
  * FileSystem) plus the native agents it is given; the test layer only native (e.g. scripted) ones.
  */
-import type { FileSystem } from "@effect/platform"
+import type * as FileSystem from "@effect/platform/FileSystem"
 import { Context, Effect, Layer } from "effect"
 import type { Settings } from "./ExecutorSettings.ts"
 import * as Lsb from "./Lsb.ts"

@@ -31,6 +31,12 @@ export interface ExecutorSettings {
    * `["/usr/bin/nsenter", "-t", "1234", "-m", "-n", "--"]` to run a node's agents in its namespaces.
    */
   readonly agentWrapper: ReadonlyArray<string>
+  /**
+   * More environment for OCF agents, e.g. `HA_SBIN_DIR` naming the directory of the cluster's
+   * `crm_attribute`/`crm_master`/`crm_node`, through which agents such as DRBD and Stateful publish
+   * their promotion scores.
+   */
+  readonly environment: Readonly<Record<string, string>>
 }
 
 export const defaults: ExecutorSettings = {
@@ -45,7 +51,8 @@ export const defaults: ExecutorSettings = {
   systemctlPath: "/usr/bin/systemctl",
   path: "/usr/sbin:/usr/bin:/sbin:/bin",
   resourceTmpDir: undefined,
-  agentWrapper: []
+  agentWrapper: [],
+  environment: {}
 }
 
 export class Settings extends Context.Tag("@ha/executor/ExecutorSettings")<Settings, ExecutorSettings>() {}
@@ -104,6 +111,11 @@ export const config: Config.Config<ExecutorSettings> = Config.nested(
     agentWrapper: Config.array(Config.string(), "AGENT_WRAPPER").pipe(
       Config.withDefault(defaults.agentWrapper),
       Config.withDescription("Command prefix agents run under (comma-separated argv).")
+    ),
+    environment: Config.hashMap(Config.string(), "ENVIRONMENT").pipe(
+      Config.map((map) => Object.fromEntries(map)),
+      Config.withDefault(defaults.environment),
+      Config.withDescription("More environment for OCF agents (NAME=value pairs).")
     )
   }),
   "HA_EXECUTOR"

@@ -3,7 +3,7 @@
  * `monitor` runs `status`, whose LSB codes are mapped onto the OCF scale (3 -> 7 not running).
  * Their meta-data is made from the script's `### BEGIN INIT INFO` header, as Pacemaker does.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Effect } from "effect"
 import { Settings } from "./ExecutorSettings.ts"
 import { fromLsb } from "./ExitCode.ts"

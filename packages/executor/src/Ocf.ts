@@ -3,7 +3,7 @@
  * their only argument and everything else in the environment (OCF RA API 1.1, and the variables
  * Pacemaker's executor adds).
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Effect } from "effect"
 import { type ExecutorSettings, Settings } from "./ExecutorSettings.ts"
 import { isOcfCode, Ocf } from "./ExitCode.ts"
@@ -43,6 +43,7 @@ export const environment = (
     if (value.includes("\0")) throw new InvalidParameter({ agent, name, reason: "value contains a NUL byte" })
   }
   const env: Record<string, string> = {
+    ...settings.environment,
     PATH: settings.path,
     OCF_ROOT: settings.ocfRoot,
     OCF_RA_VERSION_MAJOR: String(raVersion.major),

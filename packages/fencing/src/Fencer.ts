@@ -96,6 +96,8 @@ export type Input =
       readonly now: number
     }
   | { readonly _tag: "Tick"; readonly now: number }
+  /** The CIB's fencing configuration changed: later steps use the new devices and levels. */
+  | { readonly _tag: "Configure"; readonly config: FencingConfig; readonly now: number }
   | {
       readonly _tag: "Priorities"
       readonly priorities: Readonly<Record<string, number>>
@@ -732,7 +734,8 @@ export const step = (
   state: State,
   input: Input
 ): { readonly state: State; readonly outputs: ReadonlyArray<Output> } => {
-  const { config, ...rest } = state
+  const { config: current, ...rest } = state
+  const config = input._tag === "Configure" ? input.config : current
   const work: Work = { ...(structuredClone(rest) as Omit<Work, "config">), config }
   const out: Array<Output> = []
   switch (input._tag) {
@@ -750,6 +753,8 @@ export const step = (
       break
     case "Priorities":
       work.priorities = { ...input.priorities }
+      break
+    case "Configure":
       break
   }
   activate(work, out, input.now)

@@ -41,6 +41,8 @@ export class FencerService extends Context.Tag("@ha/fencing/FencerService")<
     readonly status: (target: string) => Effect.Effect<Fencer.TargetStatus>
     readonly isSafelyDown: (target: string, since: number) => Effect.Effect<boolean>
     readonly setPriorities: (priorities: Readonly<Record<string, number>>) => Effect.Effect<void>
+    /** Replaces the devices, levels and properties (the CIB's fencing configuration changed). */
+    readonly configure: (config: FencingConfig) => Effect.Effect<void>
     /** The last monitor result of each monitored device on each node (device → node → health). */
     readonly deviceHealth: Effect.Effect<Fencer.State["health"]>
     /** The machine's state (for diagnostics and tests). */
@@ -70,6 +72,7 @@ export const layer = (config: FencingConfig) =>
 
       const runAgent = (output: Extract<Fencer.Output, { _tag: "RunAgent" }>) =>
         Effect.gen(function* () {
+          const { config } = yield* Ref.get(state)
           const path = config.devices.find((d) => d.id === output.device)?.path ?? output.device
           const outcome: AgentOutcome = yield* registry.get(output.agent, output.device, path).pipe(
             Effect.flatMap((agent) => agent.run(output.request)),
@@ -155,7 +158,7 @@ export const layer = (config: FencingConfig) =>
       const fence = (target: string, options: FenceOptions = {}) =>
         Effect.gen(function* () {
           const requestId = yield* newRequestId
-          const action = options.action ?? config.stonithAction
+          const action = options.action ?? (yield* Ref.get(state)).config.stonithAction
           const deferred = yield* Deferred.make<Fencer.Reply>()
           waiting.set(requestId, deferred)
           yield* port.broadcast({
@@ -213,6 +216,7 @@ export const layer = (config: FencingConfig) =>
         status: (target) => Ref.get(state).pipe(Effect.map((s) => Fencer.targetStatus(s, target))),
         isSafelyDown: (target, since) =>
           Ref.get(state).pipe(Effect.map((s) => Fencer.isSafelyDown(s, target, since))),
+        configure: (next) => Queue.offer(inputs, (now): Fencer.Input => ({ _tag: "Configure", config: next, now })),
         setPriorities: (priorities) =>
           Queue.offer(inputs, (now): Fencer.Input => ({ _tag: "Priorities", priorities, now })),
         deviceHealth: Ref.get(state).pipe(Effect.map((s) => s.health)),

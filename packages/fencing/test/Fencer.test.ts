@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, TestClock } from "effect"
-import { FencerService, Manual } from "../src/index.ts"
+import { FencerService, FencingConfig, Manual } from "../src/index.ts"
 import { cibOf, level, monitored, stonith } from "./cib.ts"
-import { makeCluster } from "./harness.ts"
+import { makeCluster, scriptedInfo } from "./harness.ts"
 
 const nodes = ["n1", "n2", "n3"]
 const device = (id: string, attrs: Record<string, string> = {}) =>
@@ -38,6 +38,22 @@ describe("fencer", () => {
         expect(history.map((e) => e.state)).toEqual(["succeeded"])
         expect(yield* fencer(node).status("n3")).toMatchObject({ _tag: "Fenced", manual: false })
       }
+    })
+  )
+
+  it.scoped("a fencer configured without devices fences once the CIB's devices are configured", () =>
+    Effect.gen(function* () {
+      const { fencer, calls } = yield* makeCluster(cibOf({ nodes, resources: [] }), nodes, {})
+      const refused = yield* Effect.fork(fencer("n1").fence("n3"))
+      yield* advance(1000)
+      expect(Exit.isFailure(yield* Fiber.await(refused))).toBe(true)
+      const withDevice = cibOf({ nodes, resources: [device("ipmi")] })
+      const config = yield* FencingConfig.fromCib(withDevice, new Map([["fence-scripted", scriptedInfo]]))
+      for (const node of nodes) yield* fencer(node).configure(config)
+      const fiber = yield* Effect.fork(fencer("n1").fence("n3", { action: "off" }))
+      yield* advance(2000)
+      expect((yield* Fiber.join(fiber)).devices).toEqual(["ipmi"])
+      expect((yield* calls).map((c) => `${c.device}:${c.action}:${c.target}`)).toEqual(["ipmi:off:n3"])
     })
   )
 

@@ -30,6 +30,7 @@ const program = Effect.gen(function* () {
   const membership = yield* Membership.Membership
   let burst = 0
   let burstTarget = Number.POSITIVE_INFINITY
+  let burstCpu = process.cpuUsage()
   const latencies: Array<number> = []
   let latencyTarget = Number.POSITIVE_INFINITY
   yield* membership.events.pipe(
@@ -42,7 +43,10 @@ const program = Effect.gen(function* () {
             return emit({ e: "lost" })
           case "Delivered": {
             const kind = e.payload[0]
-            if (kind === BURST && ++burst === burstTarget) emit({ e: "burst", n: burst })
+            if (kind === BURST && ++burst === burstTarget) {
+              const cpu = process.cpuUsage(burstCpu)
+              emit({ e: "burst", n: burst, cpu: (cpu.user + cpu.system) / 1000 })
+            }
             if (kind === PING) {
               latencies.push(now() - new DataView(e.payload.buffer, e.payload.byteOffset).getFloat64(1))
               if (latencies.length === latencyTarget) emit({ e: "latency", values: latencies })
@@ -65,6 +69,7 @@ const program = Effect.gen(function* () {
       if (cmd === "expect-burst")
         return Effect.sync(() => {
           burstTarget = n
+          burstCpu = process.cpuUsage()
         })
       if (cmd === "expect-latency")
         return Effect.sync(() => {

@@ -3,7 +3,7 @@
  * carries 23 bytes of header (plus 17 for recovery traffic) before its payload.
  */
 import { Either, Schema } from "effect"
-import { unpack } from "./internal/pack.ts"
+import { malformedAt } from "./internal/pack.ts"
 import type { CommitEntry, Data, Packet, RingId } from "./internal/packets.ts"
 
 export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError", {
@@ -21,9 +21,14 @@ enum Kind {
 }
 
 class Writer {
-  private buf = new Uint8Array(64)
-  private view = new DataView(this.buf.buffer)
+  private buf: Uint8Array
+  private view: DataView
   length = 0
+  /** `capacity`: the expected size, so a data packet is written without growing the buffer. */
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity)
+    this.view = new DataView(this.buf.buffer)
+  }
   private ensure(n: number) {
     if (this.length + n <= this.buf.length) return
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n))
@@ -55,7 +60,7 @@ class Writer {
     this.length += b.length
   }
   done(): Uint8Array {
-    return this.buf.slice(0, this.length)
+    return this.length === this.buf.length ? this.buf : this.buf.subarray(0, this.length)
   }
 }
 
@@ -100,7 +105,7 @@ class Reader {
 }
 
 export const encode = (p: Packet): Uint8Array => {
-  const w = new Writer()
+  const w = new Writer(p._tag === "Data" ? p.payload.length + 64 : 64)
   switch (p._tag) {
     case "Data":
       w.u8(Kind.Data)
@@ -173,13 +178,8 @@ const read = (r: Reader): Packet => {
       const d: Data = { _tag: "Data", ring, seq, sender, app: (flags & 1) !== 0, orig, payload: r.bytes() }
       // Application data is a pack of messages; check it here so the protocol never sees a bad one.
       if (d.app || d.orig?.app === true) {
-        const messages = unpack(d.payload)
-        if (!Array.isArray(messages)) {
-          throw new DecodeError({
-            reason: "malformed message pack",
-            offset: payloadAt + 4 + messages.malformedAt
-          })
-        }
+        const bad = malformedAt(d.payload)
+        if (bad >= 0) throw new DecodeError({ reason: "malformed message pack", offset: payloadAt + 4 + bad })
       }
       return d
     }

@@ -1,3 +1,4 @@
+export * as Channel from "./Channel.ts"
 export * as Codec from "./Codec.ts"
 export * as Membership from "./Membership.ts"
 export * as MembershipSettings from "./MembershipSettings.ts"

@@ -12,7 +12,7 @@ describe("MembershipSettings", () => {
     expect(ms(d.consensus)).toBe(960)
     expect(ms(d.join)).toBe(50)
     expect([d.maxMessages, d.windowSize, d.failReceiveConst, d.seqnoUnchangedConst]).toEqual([
-      17, 50, 2500, 30
+      50, 50, 2500, 30
     ])
     expect(ms(MembershipSettings.transportTimers(d).linkTimeout)).toBe(400)
   })

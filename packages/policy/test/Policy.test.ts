@@ -374,4 +374,206 @@ describe("Policy.schedule", () => {
       after: byKey.get("app_start_0@n2")
     })
   })
+  it("restarts a resource whose parameters changed since it started (op-digest), not one unchanged", () => {
+    const withParams = (ip: string): Cib.Primitive => ({
+      ...primitive("vip"),
+      instanceAttributes: [nvset("vip-params", { ip })]
+    })
+    // the digest Pacemaker records for ip=10.0.0.1: md5(' <parameters ip="10.0.0.1"/>\n')
+    const startedWith = (digest: string): Cib.LrmResource => ({
+      ...running("vip"),
+      ops: [{ ...op("vip", "start", 0, 2), opDigest: digest }, op("vip", "monitor", 0, 3, 10000)]
+    })
+    const digest = "ba6a72f3ccfb84f58fad1ff6a1d34598"
+    const status = [onlineNode("n1", [startedWith(digest)]), onlineNode("n2", [notRunning("vip")])]
+    expect(summary(plan(cib([withParams("10.0.0.1")], [], status)))).toEqual([])
+    const changed = plan(cib([withParams("10.0.0.2")], [], status))
+    expect(summary(changed)).toEqual(["Restart vip n1->n1"])
+    expect(changed.summary[0]!.reason).toBe("resource definition change")
+    // a masked secret (a sanitized CIB) is compared through op-secure-digest
+    const secret = (passwd: string): Cib.Primitive => ({
+      ...primitive("vip"),
+      instanceAttributes: [nvset("vip-params", { ip: "10.0.0.1", passwd })]
+    })
+    const sanitized: Cib.LrmResource = {
+      ...running("vip"),
+      ops: [
+        {
+          ...op("vip", "start", 0, 2),
+          opDigest: "0123456789abcdef0123456789abcdef",
+          opSecureParams: " passwd ",
+          opSecureDigest: digest
+        }
+      ]
+    }
+    const masked = [onlineNode("n1", [sanitized]), onlineNode("n2", [notRunning("vip")])]
+    expect(summary(plan(cib([secret("****")], [], masked)))).toEqual([])
+  })
+
+  it("promotes where the stack colocated with the Promoted role can run (a failure bans a member)", () => {
+    // drbd promotable, group fs+db colocated with the Promoted role and ordered after the promotion;
+    // db reached migration-threshold on n1: Pacemaker moves the whole stack and the Promoted role to n2
+    const clone: Cib.Clone = {
+      _tag: "Clone",
+      id: "drbd-clone",
+      legacyMaster: false,
+      instanceAttributes: [],
+      metaAttributes: [nvset("drbd-meta", { promotable: "true" })],
+      child: primitive("drbd")
+    }
+    const group: Cib.Group = {
+      _tag: "Group",
+      id: "stack",
+      instanceAttributes: [],
+      metaAttributes: [],
+      members: [primitive("fs"), primitive("db", { "migration-threshold": "3" })]
+    }
+    const promotedDrbd: Cib.LrmResource = {
+      ...running("drbd"),
+      ops: [op("drbd", "start", 0, 2), op("drbd", "promote", 0, 4)]
+    }
+    const node = (name: string, lrm: ReadonlyArray<Cib.LrmResource>, attrs: Record<string, string>) => ({
+      ...onlineNode(name, lrm),
+      transientAttributes: { sets: [nvset(`${name}-attrs`, attrs)] }
+    })
+    const constraints: ReadonlyArray<Cib.Constraint> = [
+      {
+        _tag: "Colocation",
+        id: "stack-with-promoted",
+        rsc: "stack",
+        withRsc: "drbd-clone",
+        withRscRole: "Promoted",
+        score: 1_000_000,
+        resourceSets: []
+      },
+      {
+        _tag: "Order",
+        id: "promote-then-stack",
+        first: "drbd-clone",
+        firstAction: "promote",
+        // biome-ignore lint/suspicious/noThenProperty: the CIB model names rsc_order's attribute "then"
+        then: "stack",
+        thenAction: "start",
+        resourceSets: []
+      }
+    ]
+    const status = (failCount: string) => [
+      node("n1", [promotedDrbd, running("fs"), running("db")], {
+        "master-drbd": "100",
+        "fail-count-db#monitor_10000": failCount
+      }),
+      node("n2", [running("drbd"), notRunning("fs"), notRunning("db")], { "master-drbd": "100" })
+    ]
+    const stripped = (t: Transition) => summary(t).map((line) => line.replace(/:\d+/, ""))
+    expect(stripped(plan(cib([clone, group], constraints, status("2"))))).toEqual([])
+    const t = plan(cib([clone, group], constraints, status("3")))
+    expect(stripped(t).sort()).toEqual(
+      ["Demote drbd n1->n1", "Promote drbd n2->n2", "Move fs n1->n2", "Move db n1->n2"].sort()
+    )
+    // the explanation of the demoted instance names the colocation that lowered n1
+    const demoted = t.placements.find((p) => p.resource.startsWith("drbd") && p.node === "n1")!
+    const lowered = demoted.reasons.find(
+      (r) => r._tag === "Colocation" && r.constraint === "stack-with-promoted"
+    )
+    expect(lowered).toMatchObject({ with: "stack", node: "n1" })
+    expect(lowered?._tag === "Colocation" && lowered.score < 0).toBe(true)
+  })
+
+  it("does not restart what is ordered after a clone when the clone only starts on another node", () => {
+    const clone: Cib.Clone = {
+      _tag: "Clone",
+      id: "ping-clone",
+      legacyMaster: false,
+      instanceAttributes: [],
+      metaAttributes: [],
+      child: primitive("ping")
+    }
+    const t = plan(
+      cib(
+        [clone, primitive("web")],
+        [
+          { _tag: "Location", id: "web-n1", rsc: "web", node: "n1", score: 100, rules: [], resourceSets: [] },
+          // biome-ignore lint/suspicious/noThenProperty: the CIB model names rsc_order's attribute "then"
+          { _tag: "Order", id: "ping-then-web", first: "ping-clone", then: "web", resourceSets: [] }
+        ],
+        [
+          onlineNode("n1", [running("ping"), running("web")]),
+          onlineNode("n2", [notRunning("ping"), notRunning("web")])
+        ]
+      )
+    )
+    expect(summary(t).map((line) => line.replace(/:\d+/, ""))).toEqual(["Start ping ->n2"])
+  })
+  it("reacts to on-fail=standby by moving everything off the node, and to on-fail=demote by demoting", () => {
+    const failing = (onFail: string): Cib.Primitive => ({
+      ...primitive("db"),
+      operations: {
+        ops: [
+          {
+            id: "db-mon",
+            name: "monitor",
+            interval: 10000,
+            onFail,
+            instanceAttributes: [],
+            metaAttributes: []
+          }
+        ]
+      }
+    })
+    const monitorFailed: Cib.LrmResource = {
+      ...running("db"),
+      ops: [op("db", "start", 0, 2), { ...op("db", "monitor", 1, 3, 10000), transitionKey: "1:1:0:uuid" }]
+    }
+    const t = plan(
+      cib(
+        [failing("standby"), primitive("web")],
+        [],
+        [
+          onlineNode("n1", [monitorFailed, running("web")]),
+          onlineNode("n2", [notRunning("db"), notRunning("web")])
+        ]
+      )
+    )
+    expect(summary(t)).toEqual(["Recover db n1->n2", "Move web n1->n2"])
+
+    const clone: Cib.Clone = {
+      _tag: "Clone",
+      id: "ms",
+      legacyMaster: false,
+      instanceAttributes: [],
+      metaAttributes: [nvset("ms-meta", { promotable: "true" })],
+      child: {
+        ...primitive("drbd"),
+        operations: {
+          ops: [
+            {
+              id: "drbd-mon",
+              name: "monitor",
+              interval: 10000,
+              role: "Promoted",
+              onFail: "demote",
+              instanceAttributes: [],
+              metaAttributes: []
+            }
+          ]
+        }
+      }
+    }
+    const promotedFailed: Cib.LrmResource = {
+      ...running("drbd"),
+      ops: [
+        op("drbd", "start", 0, 2),
+        op("drbd", "promote", 0, 3),
+        { ...op("drbd", "monitor", 1, 4, 10000), transitionKey: "1:1:8:uuid" }
+      ]
+    }
+    const demoted = plan(
+      cib([clone], [], [onlineNode("n1", [promotedFailed]), onlineNode("n2", [notRunning("drbd")])])
+    )
+    // no promotion score anywhere: demoted in place, not stopped and started
+    expect(summary(demoted).map((line) => line.replace(/:\d+/, ""))).toEqual([
+      "Demote drbd n1->n1",
+      "Start drbd ->n2"
+    ])
+  })
 })

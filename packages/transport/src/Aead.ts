@@ -37,6 +37,25 @@ export class Aead extends Context.Tag("@ha/transport/Aead")<
       aad: Uint8Array,
       sealed: Uint8Array
     ) => Effect.Effect<Uint8Array | undefined>
+    /**
+     * The same operations as plain functions, when the implementation is synchronous (node:crypto):
+     * the transport then seals and opens packets without an Effect per packet, which is most of the
+     * per-packet cost under load. Absent for WebCrypto, whose operations return promises.
+     */
+    readonly sync?: {
+      readonly encrypt: (
+        key: SessionKey,
+        iv: Uint8Array,
+        aad: Uint8Array,
+        plaintext: Uint8Array
+      ) => Uint8Array
+      readonly decrypt: (
+        key: SessionKey,
+        iv: Uint8Array,
+        aad: Uint8Array,
+        sealed: Uint8Array
+      ) => Uint8Array | undefined
+    }
   }
 >() {}
 
@@ -92,7 +111,9 @@ const SESSION_CACHE_SIZE = 256
 
 const ivOf = (seq: number): Uint8Array => {
   const iv = new Uint8Array(12)
-  new DataView(iv.buffer).setBigUint64(4, BigInt(seq))
+  const view = new DataView(iv.buffer)
+  view.setUint32(4, Math.floor(seq / 0x1_0000_0000))
+  view.setUint32(8, seq >>> 0)
   return iv
 }
 
@@ -100,6 +121,19 @@ export interface Cipher {
   readonly seal: (frame: Frame) => Effect.Effect<Uint8Array>
   /** Authenticates and decrypts a datagram whose header has been parsed; undefined if forged. */
   readonly open: (header: Header, datagram: Uint8Array) => Effect.Effect<Uint8Array | undefined>
+  /**
+   * `seal` done synchronously, when the primitive is synchronous and the session key is at hand;
+   * null when the caller must use `seal`.
+   */
+  readonly sealNow: (frame: Frame) => Uint8Array | null
+  /** `open` done synchronously (undefined: forged), or null when the caller must use `open`. */
+  readonly openNow: (header: Header, datagram: Uint8Array) => Uint8Array | undefined | null
+}
+
+interface CachedSession {
+  readonly clusterHash: number
+  readonly incarnation: bigint
+  readonly key: SessionKey
 }
 
 /** A cipher for one cluster key, caching the session keys of recently seen sender incarnations. */
@@ -108,13 +142,29 @@ export const makeCipher = (clusterKey: Uint8Array): Effect.Effect<Cipher, never,
     const master = clusterKey.slice()
     // Insertion-ordered map used as a small LRU.
     const sessions = new Map<string, SessionKey>()
+    // The last session key used per sender: the key of nearly every packet, found without building
+    // the LRU's string id.
+    const latest = new Map<number, CachedSession>()
+    const cached = (header: Header): SessionKey | undefined => {
+      const hit = latest.get(header.sender)
+      return hit !== undefined &&
+        hit.incarnation === header.incarnation &&
+        hit.clusterHash === header.clusterHash
+        ? hit.key
+        : undefined
+    }
+    const remember = (header: Header, key: SessionKey) =>
+      latest.set(header.sender, { clusterHash: header.clusterHash, incarnation: header.incarnation, key })
     const sessionKey = (header: Header): Effect.Effect<SessionKey> => {
+      const hit = cached(header)
+      if (hit !== undefined) return Effect.succeed(hit)
       const id = `${header.clusterHash}/${header.sender}/${header.incarnation}`
       if (sessions.has(id)) {
-        const cached = sessions.get(id)
+        const key = sessions.get(id)
         sessions.delete(id)
-        sessions.set(id, cached)
-        return Effect.succeed(cached)
+        sessions.set(id, key)
+        remember(header, key)
+        return Effect.succeed(key)
       }
       const info = new Uint8Array(INFO_PREFIX.length + 14)
       info.set(INFO_PREFIX)
@@ -125,6 +175,7 @@ export const makeCipher = (clusterKey: Uint8Array): Effect.Effect<Cipher, never,
       return Effect.tap(aead.deriveKey(master, info), (key) =>
         Effect.sync(() => {
           sessions.set(id, key)
+          remember(header, key)
           if (sessions.size > SESSION_CACHE_SIZE) {
             const oldest = sessions.keys().next().value
             if (oldest !== undefined) sessions.delete(oldest)
@@ -132,16 +183,19 @@ export const makeCipher = (clusterKey: Uint8Array): Effect.Effect<Cipher, never,
         })
       )
     }
+    const datagramOf = (header: Uint8Array, sealed: Uint8Array) => {
+      const datagram = new Uint8Array(HEADER_SIZE + sealed.length)
+      datagram.set(header)
+      datagram.set(sealed, HEADER_SIZE)
+      return datagram
+    }
+    const sync = aead.sync
     return {
       seal: (frame) =>
         Effect.gen(function* () {
           const header = encodeHeader(frame)
           const key = yield* sessionKey(frame)
-          const sealed = yield* aead.encrypt(key, ivOf(frame.seq), header, frame.payload)
-          const datagram = new Uint8Array(HEADER_SIZE + sealed.length)
-          datagram.set(header)
-          datagram.set(sealed, HEADER_SIZE)
-          return datagram
+          return datagramOf(header, yield* aead.encrypt(key, ivOf(frame.seq), header, frame.payload))
         }),
       open: (header, datagram) =>
         Effect.flatMap(sessionKey(header), (key) =>
@@ -151,6 +205,22 @@ export const makeCipher = (clusterKey: Uint8Array): Effect.Effect<Cipher, never,
             datagram.subarray(0, HEADER_SIZE),
             datagram.subarray(HEADER_SIZE)
           )
+        ),
+      sealNow: (frame) => {
+        const key = sync === undefined ? undefined : cached(frame)
+        if (sync === undefined || key === undefined) return null
+        const header = encodeHeader(frame)
+        return datagramOf(header, sync.encrypt(key, ivOf(frame.seq), header, frame.payload))
+      },
+      openNow: (header, datagram) => {
+        const key = sync === undefined ? undefined : cached(header)
+        if (sync === undefined || key === undefined) return null
+        return sync.decrypt(
+          key,
+          ivOf(header.seq),
+          datagram.subarray(0, HEADER_SIZE),
+          datagram.subarray(HEADER_SIZE)
         )
+      }
     }
   })

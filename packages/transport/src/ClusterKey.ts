@@ -2,7 +2,7 @@
  * The shared cluster key: 32 to 4096 random bytes in a file readable by its owner only (mode 0600),
  * made by `generateKey` and written with `KeyFile.write` (what `ha keygen` calls).
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Context, Effect, Layer, Schema } from "effect"
 
 export const KEY_SIZE = 32

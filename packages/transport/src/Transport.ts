@@ -5,6 +5,7 @@
  * carries its outputs to sockets, subscribers and the caller.
  */
 import {
+  Chunk,
   Clock,
   Context,
   Effect,
@@ -12,7 +13,6 @@ import {
   PubSub,
   Queue,
   Random,
-  Schedule,
   Schema,
   type Scope,
   Stream
@@ -22,6 +22,7 @@ import { type Datagram, type DatagramError, DatagramNetwork, type DatagramSocket
 import { decodeHeader } from "./internal/wire.ts"
 import {
   type DropReason,
+  type Frame,
   LinkMachine,
   type LinkState,
   type Metrics,
@@ -133,7 +134,10 @@ export const make = (
     const cipher = yield* makeCipher(options.key)
     const hash = yield* clusterHash(topology.clusterName)
     const machine = new LinkMachine(topology, machineSettings(settings), yield* randomIncarnation, hash)
-    const messages = yield* Queue.dropping<Message>(settings.receiveBuffer)
+    // Runs of received messages, each handed to the consumer as one chunk (one wake-up per run);
+    // `buffered` messages at most `receiveBuffer`, counted down as the consumer takes them.
+    const messages = yield* Queue.unbounded<Chunk.Chunk<Message>>()
+    let buffered = 0
     const events = yield* PubSub.unbounded<TransportEvent>()
     const peerEndpoints = new Map(
       topology.peers.map(
@@ -159,38 +163,66 @@ export const make = (
     const step = (input: (now: number) => Parameters<LinkMachine["step"]>[0]) =>
       Effect.map(Clock.currentTimeNanos, (nanos) => machine.step(input(Number(nanos / 1_000_000n))))
 
-    const perform = (outputs: ReadonlyArray<Output>): Effect.Effect<void> =>
-      Effect.forEach(
-        outputs,
-        (output): Effect.Effect<void> => {
-          switch (output._tag) {
-            case "Transmit": {
-              const socket = sockets.get(output.frame.link)
-              const to = peerEndpoints.get(output.frame.destination)?.get(output.frame.link)
-              if (socket === undefined || to === undefined) return Effect.void
-              return cipher.seal(output.frame).pipe(
-                Effect.flatMap((datagram) => socket.send(datagram, to)),
-                // UDP is best effort: a failed send is a lost packet, which heartbeats detect.
-                Effect.ignore,
-                tracked
-              )
-            }
-            case "Deliver":
-              return Effect.flatMap(messages.offer({ from: output.from, bytes: output.bytes }), (accepted) =>
-                accepted
-                  ? Effect.void
-                  : step((now) => ({ _tag: "Rejected", now, reason: "receive-buffer-full" }))
-              )
-            case "LinkEvent":
-            case "PeerEvent":
-              return PubSub.publish(events, output)
-            case "Dropped":
-            case "Undeliverable":
-              return Effect.void
-          }
-        },
-        { discard: true }
+    const transmit = (frame: Frame): Effect.Effect<void> => {
+      const socket = sockets.get(frame.link)
+      const to = peerEndpoints.get(frame.destination)?.get(frame.link)
+      if (socket === undefined || to === undefined) return Effect.void
+      // UDP is best effort: a failed send is a lost packet, which heartbeats detect.
+      const datagram = cipher.sealNow(frame)
+      if (datagram !== null) return Effect.ignore(socket.send(datagram, to))
+      return cipher.seal(frame).pipe(
+        Effect.flatMap((sealed) => socket.send(sealed, to)),
+        Effect.ignore,
+        tracked
       )
+    }
+
+    /** Hands received messages to the consumer at once; a full buffer drops them (and counts it). */
+    const deliverAll = (delivered: ReadonlyArray<Message>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const accepted = Math.max(0, Math.min(delivered.length, settings.receiveBuffer - buffered))
+        const rejected = delivered.length - accepted
+        if (accepted > 0) {
+          buffered += accepted
+          messages.unsafeOffer(
+            Chunk.unsafeFromArray(accepted === delivered.length ? delivered : delivered.slice(0, accepted))
+          )
+        }
+        if (rejected === 0) return Effect.void
+        return step((now) => ({ _tag: "Rejected", now, reason: "receive-buffer-full" })).pipe(
+          Effect.replicateEffect(rejected, { discard: true })
+        )
+      })
+
+    /** Carries out the machine's outputs in order, with one hand-over per run of delivered messages. */
+    const perform = (outputs: ReadonlyArray<Output>): Effect.Effect<void> => {
+      const effects: Array<Effect.Effect<void>> = []
+      let delivered: Array<Message> = []
+      const flush = () => {
+        if (delivered.length > 0) effects.push(deliverAll(delivered))
+        delivered = []
+      }
+      for (const output of outputs) {
+        switch (output._tag) {
+          case "Transmit":
+            effects.push(transmit(output.frame))
+            break
+          case "Deliver":
+            delivered.push({ from: output.from, bytes: output.bytes })
+            break
+          case "LinkEvent":
+          case "PeerEvent":
+            flush()
+            effects.push(PubSub.publish(events, output))
+            break
+          case "Dropped":
+          case "Undeliverable":
+            break
+        }
+      }
+      flush()
+      return effects.length === 1 ? effects[0]! : Effect.all(effects, { discard: true })
+    }
 
     const reject = (link: number, reason: DropReason) =>
       Effect.flatMap(
@@ -198,6 +230,7 @@ export const make = (
         perform
       )
 
+    /** One datagram, decrypted through the Aead's Effect (e.g. WebCrypto's promise). */
     const handle = (link: number, datagram: Datagram) =>
       Effect.gen(function* () {
         const header = decodeHeader(datagram.bytes, settings.mtu)
@@ -212,16 +245,52 @@ export const make = (
         )
       })
 
+    /**
+     * A batch of datagrams stepped through the machine synchronously while the cipher can open them
+     * synchronously, their outputs performed together; from the first that needs the Effect path on,
+     * one at a time and in order.
+     */
+    const handleBatch = (link: number, batch: ReadonlyArray<Datagram>) =>
+      Effect.flatMap(Clock.currentTimeNanos, (nanos) => {
+        const now = Number(nanos / 1_000_000n)
+        const outputs: Array<Output> = []
+        const add = (more: ReadonlyArray<Output>) => {
+          for (const output of more) outputs.push(output)
+        }
+        for (let i = 0; i < batch.length; i++) {
+          const bytes = batch[i]!.bytes
+          const header = decodeHeader(bytes, settings.mtu)
+          if (typeof header === "string") {
+            add(machine.step({ _tag: "Rejected", now, link, reason: header }))
+            continue
+          }
+          const screened = machine.screen(link, header)
+          if (screened !== undefined) {
+            add(machine.step({ _tag: "Rejected", now, link, reason: screened }))
+            continue
+          }
+          const payload = cipher.openNow(header, bytes)
+          if (payload === null) {
+            return Effect.zipRight(
+              perform(outputs),
+              Effect.forEach(batch.slice(i), (datagram) => handle(link, datagram), { discard: true })
+            )
+          }
+          if (payload === undefined) add(machine.step({ _tag: "Rejected", now, link, reason: "auth-failed" }))
+          else add(machine.step({ _tag: "Received", now, link, frame: { ...header, payload } }))
+        }
+        return perform(outputs)
+      })
+
     const receiveLoop = (link: number, socket: DatagramSocket) =>
-      Effect.flatMap(socket.receive, (batch) =>
-        tracked(Effect.forEach(batch, (datagram) => handle(link, datagram), { discard: true }))
-      ).pipe(Effect.forever)
+      Effect.flatMap(socket.receive, (batch) => tracked(handleBatch(link, batch))).pipe(Effect.forever)
 
     for (const [link, socket] of sockets) yield* Effect.forkScoped(receiveLoop(link, socket))
+    // A plain sleep loop: the spacing of Schedule.spaced at half the CPU per tick.
     yield* Effect.flatMap(
       step((now) => ({ _tag: "Tick", now })),
       perform
-    ).pipe(Effect.repeat(Schedule.spaced(settings.tickInterval)), Effect.forkScoped)
+    ).pipe(Effect.zipRight(Effect.sleep(settings.tickInterval)), Effect.forever, Effect.forkScoped)
 
     const send = (to: number, bytes: Uint8Array) =>
       Effect.gen(function* () {
@@ -260,7 +329,12 @@ export const make = (
       nodeId: topology.nodeId,
       send,
       broadcast,
-      messages: Stream.fromQueue(messages),
+      messages: Stream.fromChunkQueue(messages).pipe(
+        Stream.mapChunks((chunk) => {
+          buffered -= chunk.length
+          return chunk
+        })
+      ),
       events: Stream.fromPubSub(events),
       metrics,
       busy: Effect.sync(() => busy),

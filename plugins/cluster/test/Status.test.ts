@@ -34,14 +34,30 @@ describe("ha status", () => {
     })
     const socket = join(root, "run", "api.sock")
     let shown = await ha("status", "--socket", socket)
-    for (let i = 0; i < 150 && !shown.stdout.includes("Members: s1"); i++) {
+    // settled: the DC has recorded its node as a member and has nothing left to do
+    const settled = (stdout: string) => stdout.includes("  s1  online") && !stdout.includes("Pending:")
+    for (let i = 0; i < 150 && !settled(shown.stdout); i++) {
       await new Promise((resolve) => setTimeout(resolve, 200))
       shown = await ha("status", "--socket", socket)
     }
     expect(shown.code).toBe(0)
-    expect(shown.stdout).toBe("Cluster solo, seen from s1: quorate (1 votes, 1 needed)\nMembers: s1")
+    const lines = shown.stdout.split("\n")
+    expect(lines.slice(0, 2)).toEqual([
+      "Cluster solo, seen from s1: quorate (1 votes, 1 needed), DC s1",
+      "Members: s1"
+    ])
+    expect(lines.slice(-3)).toEqual(["Nodes:", "  s1  online", "Resources: none"])
     const json = JSON.parse((await ha("status", "--socket", socket, "--json")).stdout)
-    expect(json).toMatchObject({ cluster: "solo", node: "s1", members: ["s1"], quorum: { quorate: true } })
+    expect(json).toMatchObject({
+      cluster: "solo",
+      node: "s1",
+      dc: "s1",
+      members: ["s1"],
+      quorum: { quorate: true },
+      nodes: [{ name: "s1", state: "online" }],
+      resources: [],
+      failures: []
+    })
   }, 60_000)
 
   it("says so in one line when no daemon runs, exit 4", async () => {

@@ -3,7 +3,7 @@
  * native agents every loaded ha plugin contributes. Settings come from `HA_EXECUTOR_*` like the
  * executor's (e.g. `HA_EXECUTOR_OCF_ROOT`), so tests and odd installations can point elsewhere.
  */
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type { Cib } from "@ha/cib"
 import { Plugin } from "@ha/cli"
 import { AgentRegistry, ExecutorSettings, ResourceAgent } from "@ha/executor"

@@ -1,6 +1,6 @@
 /** The built-in commands: plan, show, validate, convert, plugins. */
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { type Cib, XmlCodec, YamlConfig } from "@ha/cib"
 import { Policy } from "@ha/policy"
 import { Clock, Console, Context, Effect, Either, Option, Schema } from "effect"

@@ -20,6 +20,13 @@ const escapeXml = (value: string) =>
 type Body = (depth: number) => void
 type Any = Record<string, unknown>
 
+/**
+ * The XML of model objects already encoded, by object and depth: model values are never mutated,
+ * so a CIB that shares its configuration and most of its resource history with one written before
+ * (a status update) is encoded in time proportional to what changed.
+ */
+const encoded = new WeakMap<object, Map<number, string>>()
+
 class Writer {
   readonly lines: Array<string> = []
   private readonly indents: Array<string> = [""]
@@ -27,6 +34,23 @@ class Writer {
   private indent(depth: number): string {
     while (this.indents.length <= depth) this.indents.push(`${this.indents[this.indents.length - 1]}  `)
     return this.indents[depth] as string
+  }
+
+  /** What `write` writes for `value` at `depth`, from {@link encoded} when it was written before. */
+  remembered(value: object, depth: number, write: () => void) {
+    const known = encoded.get(value)?.get(depth)
+    if (known !== undefined) {
+      this.lines.push(known)
+      return
+    }
+    const at = this.lines.length
+    write()
+    const text = this.lines.slice(at).join("\n")
+    this.lines.length = at
+    this.lines.push(text)
+    const byDepth = encoded.get(value) ?? new Map<number, string>()
+    byDepth.set(depth, text)
+    encoded.set(value, byDepth)
   }
 
   element(depth: number, name: string, attrs: string, body?: Body) {
@@ -200,6 +224,10 @@ class Writer {
   }
 
   configuration(depth: number, c: Cib.Configuration) {
+    this.remembered(c, depth, () => this.configurationElement(depth, c))
+  }
+
+  private configurationElement(depth: number, c: Cib.Configuration) {
     this.element(depth, "configuration", "", (d) => {
       this.element(d, "crm_config", "", (dd) => this.nvsets(dd, "cluster_property_set", c.clusterProperties))
       this.element(d, "nodes", "", (dd) => {
@@ -256,29 +284,32 @@ class Writer {
 
   status(depth: number, s: Cib.Status) {
     this.element(depth, "status", "", (d) => {
-      for (const state of s.nodes) {
-        this.element(d, "node_state", this.attrs(specs.node_state, state), (dd) => {
-          const t = state.transientAttributes
-          if (t !== undefined)
-            this.element(dd, "transient_attributes", this.attrs(specs.transient_attributes, t), (ddd) =>
-              this.nvsets(ddd, "instance_attributes", t.sets)
-            )
-          const lrm = state.lrm
-          if (lrm !== undefined)
-            this.element(dd, "lrm", this.attrs(specs.lrm, lrm), (ddd) => {
-              this.element(ddd, "lrm_resources", this.attrs(specs.lrm_resources, lrm), (d4) => {
-                for (const r of lrm.resources) {
-                  this.element(d4, "lrm_resource", this.attrs(specs.lrm_resource, r), (d5) => {
-                    for (const op of r.ops) this.element(d5, "lrm_rsc_op", this.attrs(specs.lrm_rsc_op, op))
-                  })
-                }
-              })
-            })
-        })
-      }
+      for (const state of s.nodes) this.remembered(state, d, () => this.nodeState(d, state))
       if (s.tickets.length > 0)
         this.element(d, "tickets", "", (dd) => {
           for (const t of s.tickets) this.element(dd, "ticket_state", this.attrs(specs.ticket_state, t))
+        })
+    })
+  }
+
+  private nodeState(d: number, state: Cib.NodeState) {
+    this.element(d, "node_state", this.attrs(specs.node_state, state), (dd) => {
+      const t = state.transientAttributes
+      if (t !== undefined)
+        this.element(dd, "transient_attributes", this.attrs(specs.transient_attributes, t), (ddd) =>
+          this.nvsets(ddd, "instance_attributes", t.sets)
+        )
+      const lrm = state.lrm
+      if (lrm !== undefined)
+        this.element(dd, "lrm", this.attrs(specs.lrm, lrm), (ddd) => {
+          this.element(ddd, "lrm_resources", this.attrs(specs.lrm_resources, lrm), (d4) => {
+            for (const r of lrm.resources)
+              this.remembered(r, d4, () =>
+                this.element(d4, "lrm_resource", this.attrs(specs.lrm_resource, r), (d5) => {
+                  for (const op of r.ops) this.element(d5, "lrm_rsc_op", this.attrs(specs.lrm_rsc_op, op))
+                })
+              )
+          })
         })
     })
   }

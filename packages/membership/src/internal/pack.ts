@@ -18,17 +18,25 @@ export const pack = (messages: ReadonlyArray<Uint8Array>): Uint8Array => {
   return out
 }
 
-/** The messages of a pack, or the offset where it is malformed. */
-export const unpack = (bytes: Uint8Array): Array<Uint8Array> | { readonly malformedAt: number } => {
+/** Where a pack is malformed (a length running past the end, or no message at all), or -1. */
+export const malformedAt = (bytes: Uint8Array): number => {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const messages: Array<Uint8Array> = []
   let offset = 0
   while (offset < bytes.length) {
-    if (offset + 4 > bytes.length) return { malformedAt: offset }
-    const length = view.getUint32(offset)
-    if (offset + 4 + length > bytes.length) return { malformedAt: offset }
-    messages.push(bytes.subarray(offset + 4, offset + 4 + length))
-    offset += 4 + length
+    if (offset + 4 > bytes.length || offset + 4 + view.getUint32(offset) > bytes.length) return offset
+    offset += 4 + view.getUint32(offset)
   }
-  return messages.length === 0 ? { malformedAt: 0 } : messages
+  return bytes.length === 0 ? 0 : -1
+}
+
+/** The messages of a pack, or the offset where it is malformed. */
+export const unpack = (bytes: Uint8Array): Array<Uint8Array> | { readonly malformedAt: number } => {
+  const bad = malformedAt(bytes)
+  if (bad >= 0) return { malformedAt: bad }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const messages: Array<Uint8Array> = []
+  for (let offset = 0; offset < bytes.length; offset += 4 + view.getUint32(offset)) {
+    messages.push(bytes.subarray(offset + 4, offset + 4 + view.getUint32(offset)))
+  }
+  return messages
 }

@@ -38,6 +38,8 @@ export interface Ordering {
   readonly restart: boolean
   /** what `then` depends on, for explanations ("A start") */
   readonly reason: string | undefined
+  /** propagates flags only: not an edge of the transition graph */
+  readonly silent: boolean
 }
 
 export interface OrderFlags {
@@ -46,6 +48,7 @@ export interface OrderFlags {
   readonly runnableLeft?: boolean
   readonly restart?: boolean
   readonly reason?: string
+  readonly silent?: boolean
 }
 
 /** Hook called when an action becomes required (e.g. a required start of an active resource ⇒ stop). */
@@ -138,7 +141,8 @@ export class ActionGraph {
       impliesFirst,
       runnableLeft,
       restart,
-      reason: flags.reason
+      reason: flags.reason,
+      silent: flags.silent ?? false
     }
     this.orderings.push(o)
     if (out) out.push(o)

@@ -28,6 +28,10 @@ export interface NodeHistory {
   pending: string | undefined
   /** a failure happened whose on-fail is ignore: it does not count against migration-threshold */
   failureIgnored: boolean
+  /** the operations since the resource last started here (none if it stopped since), in call order */
+  sinceStart: ReadonlyArray<Cib.LrmRscOp>
+  /** the id the history was recorded under (a clone instance's may differ from the instance's id) */
+  readonly recordedAs: string
 }
 
 /** Extracts the expected rc from a transition key `action:transition:expected_rc:uuid`. */
@@ -71,7 +75,12 @@ const defaultOnFail = (operation: string, o: ReplayOptions): OnFail =>
   operation === "stop" ? (o.stonithEnabled ? "fence" : "block") : "restart"
 
 /** Replays one resource's operation history on one node. */
-export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: ReplayOptions): NodeHistory => {
+export const replay = (
+  node: string,
+  recordedAs: string,
+  ops: ReadonlyArray<Cib.LrmRscOp>,
+  o: ReplayOptions
+): NodeHistory => {
   const h: NodeHistory = {
     node,
     role: "Stopped",
@@ -82,7 +91,9 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
     monitors: new Set(),
     failedOperation: undefined,
     pending: undefined,
-    failureIgnored: false
+    failureIgnored: false,
+    sinceStart: [],
+    recordedAs
   }
   const sorted = [...ops].sort((a, b) => {
     // pending operations (call-id -1) are the most recent
@@ -216,5 +227,29 @@ export const replay = (node: string, ops: ReadonlyArray<Cib.LrmRscOp>, o: Replay
       h.failed = false
     }
   }
+  // (only an active resource's parameters are checked)
+  if (h.role !== "Stopped") h.sinceStart = sinceLastStart(sorted)
   return h
+}
+
+/**
+ * The operations from the last start on, as Pacemaker finds them to check parameter changes: the last
+ * start or migrate_from, else the last promote or demote, else the last probe or monitor that found the
+ * resource running after the last stop; none when a successful stop came after it.
+ */
+const sinceLastStart = (sorted: ReadonlyArray<Cib.LrmRscOp>): ReadonlyArray<Cib.LrmRscOp> => {
+  let start = -1
+  let stop = -1
+  let impliedByMonitor = -1
+  let impliedByRole = -1
+  sorted.forEach((op, i) => {
+    const task = op.operation
+    if (task === "stop" && op.opStatus === STATUS_DONE) stop = i
+    else if (task === "start" || task === "migrate_from") start = i
+    else if (task === "monitor" && impliedByMonitor <= stop) {
+      if (op.rcCode === OK || op.rcCode === RUNNING_PROMOTED) impliedByMonitor = i
+    } else if (task === "promote" || task === "demote") impliedByRole = i
+  })
+  if (start === -1) start = impliedByRole !== -1 ? impliedByRole : impliedByMonitor
+  return start === -1 || start < stop ? [] : sorted.slice(start)
 }

@@ -63,13 +63,49 @@ export const applyOrders = (
     const firsts = minimum > 0 && o.firstAction === "start" ? [] : lookup(o.first, o.firstAction, true)
     for (const f of firsts)
       for (const t of thens) {
+        // an asymmetrical order never forces `then`, and a start of a resource that stays where it
+        // runs is not blocked by it
+        const staying =
+          t.task === "start" &&
+          ((t.kind === "rsc_op" && !t.required && t.runnable) || o.then.kind !== "primitive")
+        const implies = mandatory && o.symmetrical && (o.thenAction !== "stop" || o.firstAction === "stop")
+        // a clone's start forces a primitive's start only when an instance starts on its node
+        const perNode =
+          implies && o.first.kind === "clone" && o.firstAction === "start" && t.kind === "rsc_op"
         graph.order(f, t, {
-          impliesThen: mandatory && o.thenAction !== "stop" ? true : mandatory && o.firstAction === "stop",
-          runnableLeft: mandatory,
+          impliesThen: implies && !perNode,
+          runnableLeft: mandatory && (o.symmetrical || !staying),
           reason: `${o.first.id} ${o.firstAction}`
         })
+        if (perNode)
+          for (const a of lookup(o.first, "instance-starts", false))
+            if (a.node === t.node)
+              graph.order(a, t, { impliesThen: true, silent: true, reason: `${o.first.id} ${o.firstAction}` })
       }
-    if (!o.symmetrical) continue
+    // a mandatory order into a group or clone makes each member start again when `first` must happen
+    // (when `first` is a clone: when it must happen on the member's node)
+    if (mandatory && o.symmetrical && o.thenAction === "start" && o.then.kind !== "primitive") {
+      const instanceStarts = o.first.kind === "clone" ? lookup(o.first, "instance-starts", false) : []
+      for (const m of lookup(o.then, "member-starts", false)) {
+        const before = o.first.kind === "clone" ? instanceStarts.filter((a) => a.node === m.node) : firsts
+        for (const f of before)
+          graph.order(f, m, { impliesThen: true, silent: true, reason: `${o.first.id} ${o.firstAction}` })
+      }
+    }
+    if (!o.symmetrical) {
+      // into a group or clone, an asymmetrical order blocks each member's start (but those staying)
+      if (mandatory && o.thenAction === "start" && o.then.kind !== "primitive") {
+        for (const f of firsts)
+          for (const m of lookup(o.then, "instance-starts", false))
+            if (!(m.kind === "rsc_op" && !m.required && m.runnable))
+              graph.order(f, m, {
+                runnableLeft: true,
+                silent: true,
+                reason: `${o.first.id} ${o.firstAction}`
+              })
+      }
+      continue
+    }
     const fi = inverse[o.firstAction]
     const ti = inverse[o.thenAction]
     if (fi === undefined || ti === undefined) continue

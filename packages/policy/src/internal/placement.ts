@@ -12,13 +12,15 @@
 import { Cib, Score } from "@ha/cib"
 import type { Reason, Role } from "../Transition.ts"
 import type { ClusterOptions } from "./config.ts"
-import type { ColocationRule, Constraints } from "./constraints.ts"
+import type { ColocationRule, Constraints, LocationRule } from "./constraints.ts"
 import { canHostResources, type NodeInfo } from "./nodes.ts"
 import { promote } from "./promotion.ts"
 import { type Resource, topOf } from "./resources.ts"
 import { evaluate } from "./rules.ts"
 
 const INF = Score.INFINITY
+/** Pacemaker's marker for a node a merge must not make negative (it ends as a score of 1) */
+const UNUSABLE = -100 * INF
 
 /** A placement relation between primitives (groups and clones already expanded). */
 interface Coloc {
@@ -224,7 +226,8 @@ export const place = (input: PlacementInput): PlacementResult => {
     for (let i = 0; i < n; i++) {
       if (!a[i] || disabled || !usable[i]) s[i] = -INF
       const fc = fails?.get(i) ?? 0
-      if (fc > 0 && fc >= p.migrationThreshold) {
+      // migration-threshold=0 disables banning
+      if (fc > 0 && p.migrationThreshold > 0 && fc >= p.migrationThreshold) {
         s[i] = -INF
         addReason(p.id, {
           _tag: "Failures",
@@ -315,9 +318,24 @@ export const place = (input: PlacementInput): PlacementResult => {
     if (known !== undefined) return known
     const lead = firstPrimitive(instance)
     const s = lead ? scores.get(lead.id)! : []
-    const stays = lead ? (input.active.get(lead.id) ?? []).some((i) => usable[i] && s[i]! > -INF) : false
-    staysRank.set(instance, stays ? 0 : 1)
-    return stays ? 0 : 1
+    // instances are placed in this order: those staying where they run when no other node scores
+    // higher for them (not failed ones), then the others that can run where they are, then new ones
+    // (and those that must leave), and last failed anonymous instances that cannot stay
+    let top = -INF
+    for (let i = 0; i < n; i++) if (usable[i] && s[i]! > top) top = s[i]!
+    const active = lead ? (input.active.get(lead.id) ?? []) : []
+    const failed = lead?.history.some((h) => h.failed) ?? false
+    const canStay = active.some((i) => usable[i] && s[i]! > -INF)
+    const rank =
+      !failed && active.some((i) => usable[i] && s[i]! > -INF && s[i]! >= top)
+        ? 0
+        : canStay
+          ? 1
+          : failed && !instance.parent.globallyUnique
+            ? 3
+            : 2
+    staysRank.set(instance, rank)
+    return rank
   }
   const byInstance = (a: Resource, b: Resource) => staysOf(a) - staysOf(b) || a.index - b.index
   for (const c of colocs) if (c.primaries.length > 1) (c.primaries as Array<Resource>).sort(byInstance)
@@ -356,6 +374,22 @@ export const place = (input: PlacementInput): PlacementResult => {
 
   const roles = new Map<string, Role>()
   const promotedClones = new Set<string>()
+  // the constraints each clone takes part in (promotion looks at them per instance)
+  const locationsOf = new Map<Resource, Array<LocationRule>>()
+  const colocationsOf = new Map<Resource, Array<ColocationRule>>()
+  const note = <T>(index: Map<Resource, Array<T>>, r: Resource, item: T) => {
+    if (r.kind !== "clone") return
+    const list = index.get(r)
+    if (list) list.push(item)
+    else index.set(r, [item])
+  }
+  for (const loc of input.constraints.locations) note(locationsOf, loc.resource, loc)
+  for (const c of input.constraints.colocations) {
+    note(colocationsOf, c.dependent, c)
+    if (c.primary !== c.dependent) note(colocationsOf, c.primary, c)
+  }
+  /** a promotable clone's node scores once its instances' promotion scores are merged in */
+  const promotionWeights = new Map<string, ReadonlyArray<number>>()
   const primitivesIn = (r: Resource): ReadonlyArray<Resource> =>
     r.kind === "primitive" ? [r] : r.children.flatMap(primitivesIn)
   /** Decides the roles of a promotable clone's instances once they are all placed. */
@@ -366,27 +400,145 @@ export const place = (input: PlacementInput): PlacementResult => {
     const decided = promote({
       clone,
       nodes,
-      constraints: input.constraints,
+      locations: locationsOf.get(clone) ?? [],
+      colocations: colocationsOf.get(clone) ?? [],
       now: input.now,
       placedOn: (instance) => {
         const first = primitivesIn(instance)[0]
         return first ? assigned.get(first.id) : undefined
       },
-      nodeOf: (r) => {
+      nodeOf: (r, role) => {
         const out: Array<number> = []
+        // a role of another promotable clone is known once that clone's roles are decided
+        if (role !== undefined && r.kind === "clone" && r.promotable && r !== clone) promoteClone(r)
         for (const p of r.kind === "group" ? primitivesIn(r).slice(0, 1) : primitivesIn(r)) {
           const at = assign(p)
-          if (at !== undefined) out.push(at)
+          if (at === undefined) continue
+          if (role !== undefined && r.promotable && (roles.get(p.id) ?? "Unpromoted") !== role) continue
+          out.push(at)
         }
         return out
       },
       currentlyPromoted: (instance) => primitivesIn(instance).some((p) => input.promotedNow.has(p.id)),
+      cloneWeights: () => cloneWeights(clone),
+      withPrimary: (r, weights, factor) => {
+        if (r.kind === "clone") {
+          // a clone's node scores (a promotable clone's after its own promotion)
+          for (const p of primitivesIn(r)) assign(p)
+          if (r.promotable) promoteClone(r)
+          const next = weights.slice()
+          addScaled(next, promotionWeights.get(r.id) ?? cloneWeights(r), factor, false)
+          return factor >= 1 || canRunAny(next) ? next : weights
+        }
+        const target = mergeTarget(r)
+        if (!target) return weights
+        for (const p of primitivesIn(r)) assign(p)
+        const visiting = new Set(primitivesIn(clone).map((p) => p.id))
+        // a mandatory colocation is merged whole; an optional one is rolled back if it leaves no node
+        return addColocated(target, weights, factor, visiting, factor < 1, false)
+      },
+      withDependent: (r, weights, factor) => {
+        const target = mergeTarget(r)
+        if (!target) return weights
+        const visiting = new Set(primitivesIn(clone).map((p) => p.id))
+        return addColocated(target, weights, factor, visiting, true, true)
+      },
       addReason
     })
-    for (const [id, role] of decided) roles.set(id, role)
+    for (const [id, role] of decided.roles) roles.set(id, role)
+    promotionWeights.set(clone.id, decided.weights)
   }
 
   const canRunAny = (w: ReadonlyArray<number>) => w.some((x, i) => x >= 0 && usable[i])
+
+  /** Adds `own` × factor to `next` (a negative preference is never turned positive). */
+  const addScaled = (next: Array<number>, own: ReadonlyArray<number>, factor: number, positive: boolean) => {
+    for (let i = 0; i < n; i++) {
+      const score = own[i]!
+      if ((factor < 0 && score < 0) || next[i] === UNUSABLE) continue
+      const f = factor * score
+      let weight = f < 0 ? -Math.round(-f) : Math.round(f)
+      if (weight === 0 && score !== 0) weight = factor > 0 ? 1 : -1
+      const sum = Score.add(Score.clamp(weight), next[i]!)
+      if (positive && sum < 0 && next[i]! > 0) next[i] = UNUSABLE
+      else if (!(positive && sum < 0 && next[i] === 0)) next[i] = sum
+    }
+  }
+
+  /**
+   * Adds `dep`'s scores (scaled by factor) to `work`, then its dependents' (with influence), as
+   * Pacemaker merges colocated preferences into a promotable clone's node scores. A dependent that
+   * would leave no node usable is rolled back; with `positive`, a node whose positive score would turn
+   * negative keeps a score of 1 instead (it stays usable, least preferred).
+   */
+  const addColocated = (
+    dep: Resource,
+    work: ReadonlyArray<number>,
+    factor: number,
+    visiting: Set<string>,
+    rollback: boolean,
+    positive: boolean
+  ): ReadonlyArray<number> => {
+    if (visiting.has(dep.id)) return work
+    visiting.add(dep.id)
+    let next: Array<number> = work.slice()
+    addScaled(next, scores.get(dep.id)!, factor, positive)
+    if (canRunAny(next)) {
+      const sign = factor < 0 ? -1 : 1
+      const seen = new Set<ColocationRule>()
+      for (const c of asPrimary.get(dep.id) ?? []) {
+        // a colocation of a clone is one relation, not one per instance
+        if (!c.rule.influence || seen.has(c.rule)) continue
+        seen.add(c.rule)
+        next = addColocated(c.dependent, next, (sign * c.score) / INF, visiting, true, positive).slice()
+      }
+    } else if (rollback) {
+      visiting.delete(dep.id)
+      return work
+    }
+    if (positive) for (let i = 0; i < n; i++) if (next[i] === UNUSABLE) next[i] = 1
+    visiting.delete(dep.id)
+    return next
+  }
+
+  /** The resource whose scores stand for `r` in a merge (a group's or clone's first primitive). */
+  const mergeTarget = (r: Resource) => (r.kind === "primitive" ? r : firstPrimitive(r))
+
+  /**
+   * A promotable clone's own node scores: its location constraints, then the preferences of the
+   * resources colocated with it (Pacemaker's clone allocation scores).
+   */
+  const cloneWeights = (clone: Resource): Array<number> => {
+    let weights = new Array<number>(n).fill(options.symmetricCluster ? 0 : -INF)
+    for (const loc of locationsOf.get(clone) ?? []) {
+      if (loc.role !== undefined) continue
+      for (let i = 0; i < n; i++) {
+        const node = nodes[i]!
+        let score: number | undefined
+        if (loc.node !== undefined) {
+          if (loc.node === node.name) score = loc.score
+        } else {
+          for (const rule of loc.rules) {
+            if (ruleRole(rule) !== undefined) continue
+            if (!evaluate(rule, { attributes: node.attributes, now: input.now })) continue
+            let rs = rule.score ?? 0
+            if (rule.scoreAttribute !== undefined)
+              rs = Score.parse(node.attributes.get(rule.scoreAttribute) ?? "") ?? 0
+            score = score === undefined ? rs : Math.max(score, rs)
+          }
+        }
+        if (score === undefined) continue
+        weights[i] = options.symmetricCluster || weights[i]! > -INF ? Score.add(weights[i]!, score) : score
+      }
+    }
+    const visiting = new Set(primitivesIn(clone).map((p) => p.id))
+    for (const c of colocationsOf.get(clone) ?? []) {
+      if (c.primary !== clone || c.dependent === clone || !c.influence) continue
+      const dep = mergeTarget(c.dependent)
+      if (dep) weights = addColocated(dep, weights, c.score / INF, visiting, true, true).slice()
+    }
+    return weights
+  }
 
   /** Adds a dependent's preferences (scaled by factor) to `work`, recursively through its dependents. */
   const merge = (

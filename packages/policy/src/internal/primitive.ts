@@ -58,7 +58,9 @@ export const planPrimitive = (
   targetRole: Role,
   known: ReadonlySet<number>,
   noProbe: ReadonlySet<number> | undefined,
-  frozen: boolean
+  frozen: boolean,
+  /** nodes where the resource runs with parameters that changed since (it restarts there) */
+  changed: ReadonlySet<number>
 ): PrimitivePlan => {
   const { graph, nodes } = ctx
   // without quorum, fence devices keep running, and resources that require nothing may also start
@@ -67,6 +69,8 @@ export const planPrimitive = (
   const active: Array<number> = []
   const roles = new Map<number, Role>()
   const failed = new Set<number>()
+  // a failure with on-fail=demote of a promoted instance is handled by demoting it there
+  const demoteFailed = new Set<number>()
   for (const h of r.history) {
     const i = ctx.nodeIndex.get(h.node)
     if (i === undefined) continue
@@ -78,18 +82,26 @@ export const planPrimitive = (
     // a node lost anyway (unclean by its own state) is fenced and the resource moves; on a node fenced
     // only because a resource failed there (a failed stop), that resource recovers
     const lostAnyway = ctx.fenced.has(i) && nodes[i]!.uncleanReason !== undefined
-    if (h.failed && !lostAnyway) failed.add(i)
+    if (h.failed && !lostAnyway) {
+      if (h.onFail === "demote" && h.role === "Promoted") demoteFailed.add(i)
+      else failed.add(i)
+    }
   }
   // several active copies (multiple-active=stop_start): stop them all, start one
   // (a copy on a node being fenced is stopped by the fencing: it does not count)
   const multiple = active.filter((i) => !ctx.fenced.has(i)).length > 1 && r.multipleActive !== "block"
-  const alreadyThere = target !== undefined && active.includes(target) && !failed.has(target) && !multiple
+  const alreadyThere =
+    target !== undefined &&
+    active.includes(target) &&
+    !failed.has(target) &&
+    !multiple &&
+    !changed.has(target)
   const stops = new Map<number, GraphAction>()
   const demotes = new Map<number, GraphAction>()
   for (const i of active) {
     const node = nodes[i]!
     const implied = ctx.fenced.has(i)
-    const leaving = target !== i || failed.has(i) || stopAll !== undefined || multiple
+    const leaving = target !== i || failed.has(i) || stopAll !== undefined || multiple || changed.has(i)
     // a resource left alone is never stopped by the cluster
     const runnable = !frozen && (implied || (node.online && !node.unclean))
     const stop = graph.action({
@@ -101,7 +113,10 @@ export const planPrimitive = (
       required: !frozen && leaving,
       runnable
     })
-    if (stop.required) stop.requiredBy ??= failed.has(i) ? "failure" : (stopAll ?? "node availability")
+    if (stop.required)
+      stop.requiredBy ??= failed.has(i)
+        ? "failure"
+        : (stopAll ?? (changed.has(i) && target === i ? "resource definition change" : "node availability"))
     if (!stop.runnable) stop.blockedBy ??= "node availability"
     stops.set(i, stop)
     if (roles.get(i) === "Promoted") {
@@ -111,7 +126,7 @@ export const planPrimitive = (
         resource: r.id,
         node: implied ? undefined : node.name,
         kind: implied ? "pseudo_event" : "rsc_op",
-        required: !frozen && (leaving || targetRole !== "Promoted"),
+        required: !frozen && (leaving || targetRole !== "Promoted" || demoteFailed.has(i)),
         runnable
       })
       demotes.set(i, demote)
@@ -146,6 +161,8 @@ export const planPrimitive = (
     runnable: !frozen && target !== undefined && ctx.usable[target]! && startsBlocked === undefined
   })
   if (!start.runnable) start.blockedBy ??= startsBlocked ?? "node availability"
+  if (target !== undefined && changed.has(target) && active.includes(target))
+    start.requiredBy ??= "resource definition change"
   // a start needs the resource stopped everywhere it runs
   for (const stop of stops.values()) graph.order(stop, start, { runnableLeft: stop.required, restart: true })
   let migrateTo: GraphAction | undefined
@@ -175,7 +192,7 @@ export const planPrimitive = (
 
   let promote: GraphAction | undefined
   if (targetRole === "Promoted" && target !== undefined) {
-    const promotedThere = alreadyThere && roles.get(target) === "Promoted"
+    const promotedThere = alreadyThere && roles.get(target) === "Promoted" && !demoteFailed.has(target)
     promote = graph.action({
       key: opKey(r.id, "promote", 0),
       task: "promote",

@@ -14,6 +14,8 @@ export interface OpConfig {
   readonly role: Role | undefined
   readonly onFail: OnFail | undefined
   readonly enabled: boolean
+  /** the operation's own parameters (part of its digest) */
+  readonly instanceAttributes: ReadonlyArray<Cib.NvSet>
 }
 
 export type Kind = "primitive" | "group" | "clone"
@@ -26,6 +28,8 @@ export interface Resource {
   readonly meta: ReadonlyMap<string, string>
   readonly ops: ReadonlyArray<OpConfig>
   readonly className: string | undefined
+  /** instance_attributes (a primitive's with its template's); a primitive inherits its parents' */
+  readonly instanceAttributes: ReadonlyArray<Cib.NvSet>
   readonly utilization: ReadonlyMap<string, number>
   /** order of appearance in the configuration (tie-breaker) */
   readonly index: number
@@ -73,7 +77,8 @@ const toOps = (p: Cib.Primitive, opsById: ReadonlyMap<string, Cib.Operations>): 
     interval: op.interval,
     role: parseRole(op.role),
     onFail: op.onFail !== undefined && ONFAIL.has(op.onFail) ? (op.onFail as OnFail) : undefined,
-    enabled: op.enabled === undefined || Cib.isTrue(op.enabled)
+    enabled: op.enabled === undefined || Cib.isTrue(op.enabled),
+    instanceAttributes: op.instanceAttributes
   }))
 }
 
@@ -136,6 +141,7 @@ export const buildResources = (
     extra: {
       ops?: ReadonlyArray<OpConfig>
       className?: string | undefined
+      instanceAttributes?: ReadonlyArray<Cib.NvSet>
       utilization?: ReadonlyMap<string, number>
       promotable?: boolean
       instance?: number
@@ -167,6 +173,7 @@ export const buildResources = (
       meta,
       ops: extra.ops ?? [],
       className: extra.className,
+      instanceAttributes: extra.instanceAttributes ?? [],
       utilization: extra.utilization ?? new Map(),
       index: all.length,
       priority: num(meta.get("priority"), 0),
@@ -215,6 +222,7 @@ export const buildResources = (
     const r = make(`${p.id}${suffix}`, "primitive", parent, metaSets, {
       ops,
       className: p.class ?? template?.class,
+      instanceAttributes: [...p.instanceAttributes, ...(template?.instanceAttributes ?? [])],
       agent: agentOf(p.class ?? template?.class, p.provider ?? template?.provider, p.type ?? template?.type),
       utilization,
       ...(instance !== undefined ? { instance } : {})
@@ -232,21 +240,29 @@ export const buildResources = (
         top.push(primitive(r, undefined, ""))
         break
       case "Group": {
-        const g = make(r.id, "group", undefined, r.metaAttributes, {})
+        const g = make(r.id, "group", undefined, r.metaAttributes, {
+          instanceAttributes: r.instanceAttributes
+        })
         for (const m of r.members) primitive(m, g, "")
         top.push(g)
         break
       }
       case "Clone": {
         const promotable = Cib.isPromotable(r)
-        const c = make(r.id, "clone", undefined, r.metaAttributes, { promotable })
+        const c = make(r.id, "clone", undefined, r.metaAttributes, {
+          promotable,
+          instanceAttributes: r.instanceAttributes
+        })
         const nodeCount = cib.configuration.nodes.length
         const max = c.meta.get("clone-max") !== undefined ? c.cloneMax : nodeCount
         for (let i = 0; i < max; i++) {
           const child = r.child
           if (child._tag === "Primitive") primitive(child, c, `:${i}`, i)
           else {
-            const g = make(`${child.id}:${i}`, "group", c, child.metaAttributes, { instance: i })
+            const g = make(`${child.id}:${i}`, "group", c, child.metaAttributes, {
+              instance: i,
+              instanceAttributes: child.instanceAttributes
+            })
             for (const m of child.members) primitive(m, g, `:${i}`, i)
           }
         }

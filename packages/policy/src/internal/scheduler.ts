@@ -14,6 +14,7 @@ import {
 } from "./collective.ts"
 import { clusterOptions } from "./config.ts"
 import { type OrderRule, resolveConstraints } from "./constraints.ts"
+import { definitionChange } from "./digest.ts"
 import { canHostResources, unpackNodes } from "./nodes.ts"
 import { addNotifications } from "./notifications.ts"
 import { applyOrders } from "./ordering.ts"
@@ -51,6 +52,9 @@ const unsupportedFeature = (cib: Cib.Cib): string | undefined => {
   return undefined
 }
 
+const primitivesOf = (r: Resource): ReadonlyArray<Resource> =>
+  r.kind === "primitive" ? [r] : r.children.flatMap(primitivesOf)
+
 export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
   const unsupported = unsupportedFeature(cib)
   if (unsupported !== undefined) return { _tag: "Unsupported", feature: unsupported }
@@ -84,7 +88,20 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
   }
 
   // a node about to be fenced can host nothing
-  const nodes = unpackedNodes.map((n, i) => (fenceReasons.has(i) && !n.unclean ? { ...n, unclean: true } : n))
+  // a failure with on-fail=standby puts its node in standby: everything moves off it
+  const standbyByFailure = new Set<number>()
+  for (const p of built.primitives)
+    for (const h of p.history) {
+      const i = nodeIndex.get(h.node)
+      if (i !== undefined && h.failed && h.onFail === "standby") standbyByFailure.add(i)
+    }
+  const nodes = unpackedNodes.map((n, i) =>
+    fenceReasons.has(i) && !n.unclean
+      ? { ...n, unclean: true }
+      : standbyByFailure.has(i) && !n.standby
+        ? { ...n, standby: true }
+        : n
+  )
 
   const active = new Map<string, Array<number>>()
   for (const p of built.primitives) {
@@ -139,6 +156,22 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
     pinned: new Map(built.primitives.filter(frozen).map((p) => [p.id, (active.get(p.id) ?? [])[0]] as const))
   })
 
+  // resources whose parameters changed since they started restart where they run
+  const changed = new Map<string, Set<number>>()
+  const noNodes: ReadonlySet<number> = new Set()
+  for (const p of built.primitives) {
+    for (const h of p.history) {
+      const i = nodeIndex.get(h.node)
+      if (i === undefined || h.role === "Stopped" || !nodes[i]!.online) continue
+      const change = definitionChange(p, h, nodes[i]!, now)
+      // a change the agent could reload still restarts a resource that failed or is still starting
+      if (change === "match" || (change === "reload" && !h.failed && h.pending !== "start")) continue
+      const set = changed.get(p.id) ?? new Set<number>()
+      set.add(i)
+      changed.set(p.id, set)
+    }
+  }
+
   /** Builds the action graph; resources in noMigrate move by stop and start instead of migrating. */
   const build = (noMigrate: ReadonlySet<string>) => {
     const graph = new ActionGraph()
@@ -163,7 +196,8 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
         placement.roles.get(p.id) ?? (p.promotable ? "Unpromoted" : "Started"),
         status.known.get(p.id) ?? new Set(),
         placement.noProbe.get(p.id),
-        frozen(p)
+        frozen(p),
+        changed.get(p.id) ?? noNodes
       )
       plans.set(p.id, plan)
       startOwner.set(plan.start.id, plan)
@@ -270,6 +304,11 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
           const plan = lead ? plans.get(lead.id) : undefined
           return plan ? [plan.start] : []
         })
+      if (task === "member-starts")
+        return primitivesOf(r).flatMap((p) => {
+          const plan = plans.get(p.id)
+          return plan ? [plan.start] : []
+        })
       if (task === "start") return [done ? c.running : c.start]
       if (task === "stop") return [done ? c.stopped : c.stop]
       const pick = (a: GraphAction | undefined) => (a ? [a] : [])
@@ -308,6 +347,15 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
         if (local.length === 0) {
           for (const start of lookup(ti, "start", false))
             graph.block(start, `no local instance of ${o.first.id}`)
+          // an instance running there restarts, and cannot start again: it stops (what is
+          // ordered after the clone's start sees a required start)
+          for (const p of ti.kind === "primitive" ? [ti] : ti.children) {
+            const plan = plans.get(p.id)
+            const stop = plan?.target === undefined ? undefined : plan.stops.get(plan.target)
+            if (!stop || plan?.frozen) continue
+            graph.require(stop, `no local instance of ${o.first.id}`)
+            graph.require(plan!.start, `no local instance of ${o.first.id}`)
+          }
           if (tPlan.active.length === 0)
             for (const p of ti.kind === "primitive" ? [ti] : ti.children) deallocated.add(p.id)
           continue
@@ -508,7 +556,7 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
     // one edge per pair of actions (orderings with different flags may join the same pair)
     const seen = new Set<number>()
     for (const o of graph.orderings) {
-      if (!inGraph(o.first) || !inGraph(o.then)) continue
+      if (o.silent || !inGraph(o.first) || !inGraph(o.then)) continue
       const k = o.first.id * 4_194_304 + o.then.id
       if (seen.has(k)) continue
       seen.add(k)

@@ -58,7 +58,7 @@ export const unpackStatus = (
       const instances = instancesOf.get(base)
       const target = direct?.kind === "primitive" ? direct : undefined
       const replayFor = (r: Resource) =>
-        replay(node.name, lrmRsc.ops, {
+        replay(node.name, lrmRsc.id, lrmRsc.ops, {
           stonithEnabled: options.stonithEnabled,
           onFail: (op, interval) => configuredOnFail(r, op, interval),
           failureTimeout: r.failureTimeout,
@@ -92,7 +92,7 @@ export const unpackStatus = (
         }
         continue
       }
-      const h = replay(node.name, lrmRsc.ops, {
+      const h = replay(node.name, lrmRsc.id, lrmRsc.ops, {
         stonithEnabled: options.stonithEnabled,
         onFail: () => undefined,
         failureTimeout: 0,
@@ -106,9 +106,10 @@ export const unpackStatus = (
       if (!m) continue
       const rid = m[1]!
       const count = Score.parse(value) ?? 0
-      const targets = resources.byId.get(rid)
-        ? [resources.byId.get(rid)!]
-        : (instancesOf.get(baseId(rid)) ?? [])
+      const direct = resources.byId.get(rid)
+      // an anonymous clone's fail count counts against every instance on the node
+      const anonymous = direct?.instance !== undefined && !direct.globallyUnique
+      const targets = direct && !anonymous ? [direct] : (instancesOf.get(baseId(rid)) ?? [])
       for (const t of targets) {
         if (failureExpired(t, node, rid, m[2], now)) continue
         // failures of operations configured with on-fail=ignore do not count

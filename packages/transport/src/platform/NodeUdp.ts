@@ -1,18 +1,14 @@
 /** DatagramNetwork over node:dgram (Node.js only; the rest of the package runs on Deno too). */
 import * as dgram from "node:dgram"
 import { isIPv6 } from "node:net"
-import { Effect, Layer, Queue } from "effect"
-import {
-  type Datagram,
-  DatagramError,
-  DatagramNetwork,
-  type Endpoint,
-  endpointKey,
-  takeBatch
-} from "../Datagram.ts"
+import { Chunk, Effect, Layer, Queue } from "effect"
+import { type Datagram, DatagramError, DatagramNetwork, type Endpoint, endpointKey } from "../Datagram.ts"
 
 /** Datagrams waiting to be read per socket; beyond, new ones are dropped as a full NIC queue would. */
 const RECEIVE_QUEUE = 16384
+
+/** Batches (one per turn of the event loop, each up to libuv's 32 reads per socket) per `receive`. */
+const RECEIVE_BATCHES = 8
 
 const SOCKET_BUFFER = 4 * 1024 * 1024
 
@@ -20,7 +16,9 @@ const ignoreSendError = () => {}
 
 const bind = (endpoint: Endpoint) =>
   Effect.gen(function* () {
-    const queue = yield* Queue.dropping<Datagram>(RECEIVE_QUEUE)
+    // Batches of datagrams, RECEIVE_QUEUE datagrams at most in all.
+    const queue = yield* Queue.unbounded<ReadonlyArray<Datagram>>()
+    let queued = 0
     const socket = yield* Effect.acquireRelease(
       Effect.async<dgram.Socket, DatagramError>((resume) => {
         const socket = dgram.createSocket({ type: isIPv6(endpoint.address) ? "udp6" : "udp4" })
@@ -42,9 +40,20 @@ const bind = (endpoint: Endpoint) =>
       }),
       (socket) => Effect.sync(() => socket.close())
     )
+    // Datagrams read in one turn of the event loop are handed over together (at its check phase,
+    // right after the poll phase that read them): one wake-up of the receiving fiber per batch
+    // instead of per datagram, which is most of the receive cost under load.
+    let arrived: Array<Datagram> = []
+    const handOver = () => {
+      queue.unsafeOffer(arrived)
+      arrived = []
+    }
     socket.on("message", (message, remote) => {
+      if (queued >= RECEIVE_QUEUE) return
+      queued++
       const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength)
-      queue.unsafeOffer({ bytes, from: { address: remote.address, port: remote.port } })
+      if (arrived.length === 0) setImmediate(handOver)
+      arrived.push({ bytes, from: { address: remote.address, port: remote.port } })
     })
     const address = socket.address()
     return {
@@ -56,7 +65,11 @@ const bind = (endpoint: Endpoint) =>
           try: () => socket.send(bytes, to.port, to.address, ignoreSendError),
           catch: (error) => new DatagramError({ endpoint: endpointKey(to), message: String(error) })
         }),
-      receive: takeBatch(queue)
+      receive: Effect.map(Queue.takeBetween(queue, 1, RECEIVE_BATCHES), (batches) => {
+        const datagrams = Chunk.toReadonlyArray(batches).flat()
+        queued -= datagrams.length
+        return datagrams
+      })
     }
   })
 

@@ -13,7 +13,9 @@
  *   (`Reconcile.merge`) and installs it. No update is executed before the sync ends.
  * - Updates: a node broadcasts a {@link Request}; the DC executes requests in delivery order on its
  *   store and broadcasts each outcome ({@link Commit} or {@link Refused}); the other members apply
- *   commits in that order, so every copy goes through the same versions.
+ *   commits in that order, so every copy goes through the same versions. The DC executes its own
+ *   requests at once (after the sync), without broadcasting them: the order of its commits is the
+ *   order it executes them in, whoever asked.
  * - A view change interrupts the node's requests still waiting for an outcome: the old DC may or
  *   may not have committed them.
  */
@@ -149,7 +151,13 @@ export class Machine {
       expectedVersion === undefined
         ? { _tag: "Request", view: this.view.id, id, diff }
         : { _tag: "Request", view: this.view.id, id, diff, expectedVersion }
-    return [{ _tag: "Broadcast", message: request }]
+    if (this.dc !== this.self) return [{ _tag: "Broadcast", message: request }]
+    // the DC's own requests need no trip through the broadcast: it sequences the commits itself
+    if (!this.synced) {
+      this.queued.push({ origin: this.self, request })
+      return []
+    }
+    return [{ _tag: "Execute", origin: this.self, request }]
   }
 
   private onExecuted(input: Extract<Input, { _tag: "Executed" }>): Array<Output> {

@@ -4,7 +4,17 @@
  * since updates arrive as models). The first problem is reported with the path of the field.
  */
 import { Either, ParseResult, Schema } from "effect"
-import { type Cib, Cib as CibSchema, type Configuration, type Resource, type ResourceSet } from "../../Cib.ts"
+import {
+  type Cib,
+  Cib as CibSchema,
+  type Configuration,
+  Lrm,
+  LrmResource,
+  NodeState,
+  type Resource,
+  type ResourceSet,
+  TicketState
+} from "../../Cib.ts"
 import { isRecord } from "../structural.ts"
 
 export interface Problem {
@@ -141,4 +151,77 @@ export const validate = (candidate: unknown): Either.Either<Cib, Problem> => {
   }
   const problem = checkReferences(checked.right.configuration)
   return problem === undefined ? Either.right(checked.right) : Either.left(problem)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking an update: only what changed
+
+const validateShell = Schema.validateEither(CibSchema.omit("configuration", "status"))
+const validateNodeStateShell = Schema.validateEither(NodeState.omit("lrm"))
+const validateLrmShell = Schema.validateEither(Lrm.omit("resources"))
+const validateLrmResource = Schema.validateEither(LrmResource)
+const validateTickets = Schema.validateEither(Schema.Array(TicketState))
+
+/** Thrown inside {@link validateChange} when a changed part does not check: the full check says why. */
+class Invalid {}
+
+const valid = <A, E>(result: Either.Either<A, E>): A => {
+  if (Either.isLeft(result)) throw new Invalid()
+  return result.right
+}
+
+/** `candidates` with the elements also in `previous` (the same objects) kept, and the others checked by `check`. */
+const checkElements = <A>(
+  candidates: unknown,
+  previous: ReadonlyArray<A>,
+  check: (candidate: unknown, previous: A | undefined) => A
+): ReadonlyArray<A> => {
+  if (!Array.isArray(candidates)) throw new Invalid()
+  let known: Set<unknown> | undefined
+  return candidates.map((candidate: unknown, i) => {
+    // an update changes few elements in place and appends: the same position is the usual match
+    if (previous[i] === candidate) return candidate as A
+    known ??= new Set(previous)
+    return known.has(candidate) ? (candidate as A) : check(candidate, previous[i])
+  })
+}
+
+const checkNodeState = (candidate: unknown, previous: NodeState | undefined): NodeState => {
+  const shell = valid(validateNodeStateShell(candidate))
+  // an `lrm` field that is there but undefined is the full check's to refuse
+  if (!Object.hasOwn(candidate as object, "lrm")) return shell
+  const lrm = (candidate as { readonly lrm?: unknown }).lrm
+  const lrmShell = valid(validateLrmShell(lrm))
+  const resources = checkElements(
+    (lrm as { readonly resources?: unknown }).resources,
+    previous?.id === shell.id ? (previous?.lrm?.resources ?? []) : [],
+    (resource) => valid(validateLrmResource(resource))
+  )
+  return { ...shell, lrm: { ...lrmShell, resources } }
+}
+
+/**
+ * {@link validate} for a candidate made from `before`, a CIB the store already checked: the parts
+ * it shares with `before` (the same objects: updates copy only the path to what they change) are
+ * not checked again, and the result keeps them, so that digests and diffs of the next versions
+ * find them unchanged. When the configuration changed everything is checked (its references span
+ * the whole of it); status parts have no references, so a changed `node_state` or `lrm_resource` is
+ * checked alone. A candidate that does not pass is checked in full, for the full check's report.
+ */
+export const validateChange = (before: Cib, candidate: unknown): Either.Either<Cib, Problem> => {
+  if (!isRecord(candidate) || candidate.configuration !== before.configuration || !isRecord(candidate.status))
+    return validate(candidate)
+  try {
+    const shell = valid(validateShell(candidate))
+    const status = candidate.status
+    const nodes = checkElements(status.nodes, before.status.nodes, checkNodeState)
+    const tickets =
+      status.tickets === before.status.tickets
+        ? before.status.tickets
+        : valid(validateTickets(status.tickets))
+    return Either.right({ ...shell, configuration: before.configuration, status: { nodes, tickets } })
+  } catch (e) {
+    if (e instanceof Invalid) return validate(candidate)
+    throw e
+  }
 }

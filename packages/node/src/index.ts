@@ -1,0 +1,6 @@
+export * as Channels from "./Channels.ts"
+export * as ClusterNodes from "./ClusterNodes.ts"
+export * as ControllerMembership from "./ControllerMembership.ts"
+export * as FencingPort from "./FencingPort.ts"
+export * as RemoteExecutors from "./RemoteExecutors.ts"
+export * as Node from "./Node.ts"

@@ -1,0 +1,6 @@
+export * as Campaign from "./Campaign.ts"
+export * as Faults from "./Faults.ts"
+export * as Shrink from "./Shrink.ts"
+export * as SimRuntime from "./SimRuntime.ts"
+export * as Simulation from "./Simulation.ts"
+export * as World from "./World.ts"

@@ -1,0 +1,1 @@
+import('@ha/transport').then(()=>console.log('ok'))
