@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs"
 import { hostname } from "node:os"
-import { CibReplica } from "@ha/cib"
+import { type Cib, CibReplica } from "@ha/cib"
 import { Controller, Status } from "@ha/controller"
 import { Membership } from "@ha/membership"
 import { Clock, Duration, Effect, Either, Metric, Schedule, Schema, Stream } from "effect"
@@ -14,6 +14,7 @@ import * as DaemonConfig from "./DaemonConfig.ts"
 import * as Log from "./Log.ts"
 import * as Methods from "./Methods.ts"
 import * as Metrics from "./Metrics.ts"
+import * as Edits from "./methods/Edits.ts"
 import * as NodeApi from "./platform/NodeApi.ts"
 import * as NodeMetrics from "./platform/NodeMetrics.ts"
 
@@ -125,6 +126,21 @@ const watchController = Effect.gen(function* () {
 })
 
 /**
+ * `shutdown: stop`: the resources active on `node` are disabled cluster-wide (target-role Stopped,
+ * `ha resource enable` starts them again) instead of failing over. Clones are left alone: their
+ * instance here stops, the others go on.
+ */
+const stopActive = (cib: Cib.Cib, node: string): Cib.Cib => {
+  let updated = cib
+  for (const id of Status.activeResources(cib, node)) {
+    Either.map(Edits.findResource(updated, id.replace(/:\d+$/, "")), ({ top }) => {
+      if (top._tag !== "Clone") updated = Edits.forceTargetRole(updated, top.id, "Stopped")
+    })
+  }
+  return updated
+}
+
+/**
  * A graceful stop: this node asks to shut down (Pacemaker's `shutdown` node attribute), the DC
  * moves or stops its resources, and the node leaves once none is active here, or after
  * `timeoutMs` (then the cluster treats what is left as it would a lost node's).
@@ -133,7 +149,10 @@ const leave = (config: DaemonConfig.DaemonConfig, timeoutMs: number) =>
   Effect.gen(function* () {
     const replica = yield* CibReplica.CibReplica
     const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-    yield* replica.update((cib) => Status.setAttribute(cib, config.node, "shutdown", String(now)))
+    yield* replica.update((cib) => {
+      const leaving = Status.setAttribute(cib, config.node, "shutdown", String(now))
+      return config.shutdown === "stop" ? stopActive(leaving, config.node) : leaving
+    })
     yield* Effect.logInfo("waiting for this node's resources to stop")
     yield* replica.query.pipe(
       Effect.map((cib) => Status.activeResources(cib, config.node).size === 0),

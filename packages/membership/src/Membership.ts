@@ -65,6 +65,12 @@ export class Membership extends Context.Tag("@ha/membership/Membership")<
   }
 >() {}
 
+/**
+ * The largest payload `broadcast` takes: the transport's default `maxMessageSize` (1 MiB) less room
+ * for the Totem packet's header.
+ */
+export const maxPayloadBytes = 1024 * 1024 - 1024
+
 /** Runs the protocol for the lifetime of the scope, over the Transport in context. */
 export const make: Effect.Effect<
   Membership["Type"],
@@ -202,7 +208,14 @@ export const make: Effect.Effect<
 
   return Membership.of({
     nodeId: transport.nodeId,
-    broadcast: (payload) => Queue.offer(broadcasts, { _tag: "Broadcast", payload }),
+    broadcast: (payload) =>
+      // a payload the transport cannot carry in one message would never be delivered, and the
+      // ring would stall retransmitting it: refused here, loudly (callers split large data)
+      payload.length > maxPayloadBytes
+        ? Effect.logError(
+            `membership: a broadcast of ${payload.length} bytes was refused (at most ${maxPayloadBytes})`
+          )
+        : Queue.offer(broadcasts, { _tag: "Broadcast", payload }).pipe(Effect.asVoid),
     events: Stream.unwrapScoped(
       lock.withPermits(1)(
         Effect.gen(function* () {

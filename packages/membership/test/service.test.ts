@@ -116,6 +116,13 @@ describe("Membership over the in-memory transport (two links per node)", () => {
         expect(nodes[0]?.delivered.length).toBe(15)
         for (const n of nodes) expect(n.delivered).toEqual(nodes[0]?.delivered)
 
+        // A payload too large for one transport message is refused, and the ring goes on.
+        yield* nodes[0]!.membership.broadcast(new Uint8Array(Membership.maxPayloadBytes + 1))
+        yield* nodes[0]!.membership.broadcast(new TextEncoder().encode("after-oversize"))
+        yield* advance(nodes, 300)
+        for (const n of nodes) expect(n.delivered.slice(15)).toEqual(["after-oversize"])
+        for (const n of nodes) n.delivered.splice(15)
+
         // Link 0 of node 3 fails: traffic moves to link 1, the view stays.
         const viewsBefore = nodes.map((n) => n.views.length)
         yield* network.cut(address(3, 0))
