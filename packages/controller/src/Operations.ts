@@ -15,6 +15,8 @@ export const DEFAULT_TIMEOUT_MS = 20_000
 export interface Located {
   readonly primitive: Cib.Primitive
   readonly clone: Cib.Clone | undefined
+  /** The group the primitive is a member of (a clone's child group included). */
+  readonly group?: Cib.Group
 }
 
 /** The primitive behind a resource id (`db`, or a clone instance `drbd_pg:1`) and its clone. */
@@ -27,7 +29,7 @@ export const locate = (cib: Cib.Cib, resource: string): Located | undefined => {
         break
       case "Group": {
         const member = top.members.find((m) => m.id === base)
-        if (member !== undefined) return { primitive: member, clone: undefined }
+        if (member !== undefined) return { primitive: member, clone: undefined, group: top }
         break
       }
       case "Clone": {
@@ -38,7 +40,8 @@ export const locate = (cib: Cib.Cib, resource: string): Located | undefined => {
               ? child
               : undefined
             : child.members.find((m) => m.id === base)
-        if (primitive !== undefined) return { primitive, clone: top }
+        if (primitive !== undefined)
+          return child._tag === "Group" ? { primitive, clone: top, group: child } : { primitive, clone: top }
         break
       }
       case "Bundle":
@@ -212,7 +215,11 @@ export const request = (
     resource,
     agent,
     operation: action.task as ResourceAgent.Action,
+    // a group's and a clone's instance attributes are their members' parameters too (nearest wins),
+    // as the scheduler digests them
     params: {
+      ...pairs(located.clone?.instanceAttributes ?? []),
+      ...pairs(located.group?.instanceAttributes ?? []),
       ...pairs(primitive.instanceAttributes),
       ...(op === undefined ? {} : pairs(op.instanceAttributes))
     },
