@@ -8,6 +8,7 @@ import { hostname } from "node:os"
 import { type Cib, CibReplica } from "@ha/cib"
 import { Controller, Status } from "@ha/controller"
 import { Membership } from "@ha/membership"
+import { Transport } from "@ha/transport"
 import { Clock, Duration, Effect, Either, Metric, Schedule, Schema, Stream } from "effect"
 import * as ClusterNode from "./ClusterNode.ts"
 import * as DaemonConfig from "./DaemonConfig.ts"
@@ -126,6 +127,72 @@ const watchController = Effect.gen(function* () {
 })
 
 /**
+ * Feeds the metrics that are not views or quorum: links up per peer (every 5 s), resources active
+ * on this node (on every CIB change), and, on the DC, transition durations, failures and fencing.
+ */
+const watchMetrics = (config: DaemonConfig.DaemonConfig) =>
+  Effect.gen(function* () {
+    const transport = yield* Transport.Transport
+    const replica = yield* CibReplica.CibReplica
+    const controller = yield* Controller.Controller
+    const names = new Map([...ClusterNode.nodeIds(config)].map(([name, id]) => [id, name]))
+    yield* transport.status.pipe(
+      Effect.flatMap((peers) =>
+        Effect.forEach(peers, (peer) =>
+          Metric.set(
+            Metric.tagged(Metrics.linksUp, "peer", names.get(peer.nodeId) ?? String(peer.nodeId)),
+            peer.links.filter((l) => l.state === "up").length
+          )
+        )
+      ),
+      Effect.repeat(Schedule.spaced("5 seconds")),
+      Effect.forkScoped
+    )
+    yield* replica.changes.pipe(
+      Stream.runForEach(() =>
+        Effect.flatMap(replica.query, (cib) =>
+          Metric.set(
+            Metric.tagged(Metrics.resources, "role", "active"),
+            Status.activeResources(cib, config.node).size
+          )
+        )
+      ),
+      Effect.forkScoped
+    )
+    yield* controller.events.pipe(
+      Stream.runForEach((event) => {
+        switch (event._tag) {
+          case "TransitionFinished":
+            return Metric.update(Metrics.transitionSeconds, event.durationMs / 1000)
+          case "FailureCounted":
+            return Metric.increment(
+              Metric.tagged(
+                Metric.tagged(
+                  Metric.tagged(Metrics.operationFailures, "resource", event.resource),
+                  "operation",
+                  event.operation
+                ),
+                "node",
+                event.node
+              )
+            )
+          case "NodeFenced":
+            return Metric.increment(
+              Metric.tagged(
+                Metric.tagged(Metrics.fencingActions, "target", event.node),
+                "result",
+                "succeeded"
+              )
+            )
+          default:
+            return Effect.void
+        }
+      }),
+      Effect.forkScoped
+    )
+  })
+
+/**
  * `shutdown: stop`: the resources active on `node` are disabled cluster-wide (target-role Stopped,
  * `ha resource enable` starts them again) instead of failing over. Clones are left alone: their
  * instance here stops, the others go on.
@@ -170,6 +237,7 @@ export const run = (path: string): Effect.Effect<never, StartupError> =>
     Effect.gen(function* () {
       yield* watchCluster(config)
       yield* watchController
+      yield* watchMetrics(config)
       const socket = DaemonConfig.apiSocket(config)
       yield* NodeApi.serve(yield* Methods.make(config), socket)
       if (config.metrics !== undefined) {

@@ -14,14 +14,14 @@ export const quorate = Metric.gauge("ha_quorate", {
 export const linksUp = Metric.gauge("ha_links_up", { description: "Cluster links up to a peer (tag peer)." })
 /** Resources per role on this node, tagged `role`. */
 export const resources = Metric.gauge("ha_resources", {
-  description: "Resources on this node per role (tag role: started, promoted, stopped, failed)."
+  description: "Resources active on this node (tag role: active), from the CIB's status."
 })
 export const operationFailures = Metric.counter("ha_operation_failures_total", {
-  description: "Resource operations that failed on this node (tags resource, operation).",
+  description: "Resource operation failures the DC counted (tags resource, operation, node).",
   incremental: true
 })
 export const fencingActions = Metric.counter("ha_fencing_total", {
-  description: "Fencing actions this node carried out (tags target, result).",
+  description: "Nodes the DC had fenced (tags target, result).",
   incremental: true
 })
 export const transitionSeconds = Metric.histogram(

@@ -48,6 +48,9 @@ afterAll(() => {
 })
 
 const dirOf = (name: Name) => join(root, name)
+const metricsPort = (name: Name) => 9471 + names.indexOf(name)
+const scrape = (name: Name) =>
+  Effect.promise(() => fetch(`http://127.0.0.1:${metricsPort(name)}/metrics`).then((r) => r.text()))
 const socketOf = (name: Name) => join(dirOf(name), "run", "api.sock")
 const stateFile = (name: Name, resource: string) =>
   join(dirOf(name), "run", "rsctmp", `Dummy-${resource}.state`)
@@ -60,7 +63,7 @@ const start = (name: Name) => {
   const file = join(dirOf(name), "ha.yaml")
   writeFileSync(
     file,
-    `cluster:\n  name: resources\n  nodes:\n${cluster}\nnode: ${name}\nport: ${port}\nkeyFile: ${root}/authkey\nstateDir: ${dirOf(name)}/state\nrunDir: ${dirOf(name)}/run\nagentEnvironment: { HA_VARRUN: "${varrun(name)}/" }\n`
+    `cluster:\n  name: resources\n  nodes:\n${cluster}\nnode: ${name}\nport: ${port}\nkeyFile: ${root}/authkey\nstateDir: ${dirOf(name)}/state\nrunDir: ${dirOf(name)}/run\nagentEnvironment: { HA_VARRUN: "${varrun(name)}/" }\nmetrics: { port: ${metricsPort(name)} }\n`
   )
   const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", main, "--config", file], {
     stdio: ["ignore", "ignore", "ignore"]
@@ -214,8 +217,29 @@ describe("three daemons running resources", () => {
             )
             yield* call("gamma", "resource.clear", { resource: "web" })
           })
-        yield* moveTo(first === dc ? names.find((n) => n !== dc)! : dc)
-        if (first === dc) yield* moveTo(dc)
+        const other = names.find((n) => n !== dc)!
+        if (first !== other) yield* moveTo(other)
+
+        // a graceful stop (SIGTERM) of the node running the group: the group moves away before the
+        // daemon exits, then the node comes back (its shutdown request cleared) and the group stays
+        const leaving = daemons.get(other)!
+        const exited = Effect.async<number | null>((resume) => {
+          leaving.once("exit", (code) => resume(Effect.succeed(code)))
+        })
+        leaving.kill("SIGTERM")
+        expect(yield* exited).toBe(0)
+        // it stopped them before leaving; the DC starts them elsewhere
+        expect(group.some((r) => existsSync(stateFile(other, r)))).toBe(false)
+        const handedTo = yield* eventually(
+          "the group handed over",
+          groupNode(names.filter((n) => n !== other))
+        )
+        start(other)
+        yield* eventually(
+          `${other} back in the cluster`,
+          Effect.map(status(dc), (s) => (s.members.length === 3 ? true : undefined))
+        )
+        if (handedTo !== dc) yield* moveTo(dc)
         const target = dc
 
         // a failed monitor: d2's state vanishes behind the cluster's back; it is restarted in place
@@ -241,6 +265,11 @@ describe("three daemons running resources", () => {
         )
         expect(survivors).toContain(newDc)
         const recovered = yield* eventually("the group recovered on a survivor", groupNode(survivors), 90)
+
+        // the new DC's metrics show the transitions it ran and the fencing of the dead node
+        const metrics = yield* scrape(newDc)
+        expect(metrics).toMatch(/ha_transition_seconds_count \d+/)
+        expect(metrics).toContain(`ha_fencing_total{target="${dc}",result="succeeded"} 1`)
 
         // one of the survivors holds (or takes over) the promoted role
         yield* eventually(

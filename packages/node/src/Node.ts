@@ -6,7 +6,8 @@
  *
  * Besides wiring, a node keeps two things in step with the CIB: its `<node>` entries (every
  * configured node is in the configuration, added by whichever node sees it missing) and the
- * fencer's devices and levels (reloaded when the CIB's fencing part changes).
+ * fencer's devices, levels and node priorities (reloaded when the CIB's fencing part changes,
+ * priorities when the resources active on each node do).
  */
 import { type Cib, CibReplica, type CibStore, type CibStoreSettings, ReplicationChannel } from "@ha/cib"
 import { Controller, ControllerSettings, type NodeExecutors, Status } from "@ha/controller"
@@ -16,6 +17,7 @@ import {
   type FenceAgent,
   FencerService,
   FencingConfig,
+  Priority as FencingPriority,
   type FencingSettings
 } from "@ha/fencing"
 import { Channel, Membership } from "@ha/membership"
@@ -117,11 +119,21 @@ const followFencing = Effect.gen(function* () {
         )
       )
     })
+  // priority-fencing-delay weighs each node by the resources active on it: kept current too
+  let priorities = ""
+  const weigh = (cib: Cib.Cib) =>
+    Effect.suspend(() => {
+      const next = FencingPriority.nodePriorities(cib)
+      const key = JSON.stringify(next)
+      if (key === priorities) return Effect.void
+      priorities = key
+      return fencer.setPriorities(next)
+    })
   yield* Stream.runForEach(
     Stream.concat(Stream.fromEffect(replica.query), Stream.map(replica.changes, () => undefined)).pipe(
       Stream.mapEffect((cib) => (cib === undefined ? replica.query : Effect.succeed(cib)))
     ),
-    reload
+    (cib) => Effect.zipRight(reload(cib), weigh(cib))
   )
 })
 
