@@ -135,11 +135,7 @@ const measureHa = Effect.gen(function* () {
   for (const n of lab.nodes) yield* HaCluster.start(lab, n.name)
   yield* HaCluster.formed(lab, first!)
   // ha's defaults; a fenced node stays off until the benchmark boots it again
-  yield* HaCluster.apply(
-    lab,
-    first!,
-    HaCluster.stack(lab, { powerSocket: power.path, preferred: first!, monitor: "10s" })
-  )
+  yield* HaCluster.apply(lab, first!, HaCluster.stack(lab, { powerSocket: power.path, preferred: first! }))
   yield* HaCluster.until(
     "the stack running",
     Effect.map(HaCluster.status(lab, first!), (s) => HaCluster.stackOn(s))

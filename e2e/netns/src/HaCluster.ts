@@ -208,8 +208,8 @@ export interface StackOptions {
   readonly powerSocket: string
   /** The node the stack prefers (score 50). */
   readonly preferred: string
-  /** Monitor interval of every resource of the stack. */
-  readonly monitor?: string
+  /** Monitor interval of each resource of the stack (default 10s each). */
+  readonly monitors?: { readonly fs?: string; readonly vip?: string; readonly db?: string }
   /**
    * pcmk_delay_base of the device that fences the preferred node: in a split where each node fences
    * the other, the preferred node's killer waits this long, so the preferred node wins the race
@@ -224,7 +224,7 @@ export interface StackOptions {
  * stonith-action is `off`: a fenced node stays off until the test or benchmark boots it.
  */
 export const stack = (lab: Lab, options: StackOptions) => {
-  const monitor = options.monitor ?? "5s"
+  const monitor = { fs: "10s", vip: "10s", db: "10s", ...options.monitors }
   const fences = lab.nodes
     .map(
       (n) => `  fence_${n.name}:
@@ -254,14 +254,14 @@ ${fences}
         agent: ocf:heartbeat:Filesystem
         params: { device: ${lab.disk}, directory: ${mountPoint(lab)}, fstype: ext4 }
         ops:
-          - { monitor: ${monitor}, timeout: 40s }
+          - { monitor: ${monitor.fs}, timeout: 40s }
           - { start: 0, timeout: 60s }
           - { stop: 0, timeout: 60s }
       vip:
         agent: ocf:heartbeat:IPaddr2
         params: { ip: ${lab.floatingIp}, cidr_netmask: 24, nic: eth0 }
         ops:
-          - { monitor: ${monitor}, timeout: 20s }
+          - { monitor: ${monitor.vip}, timeout: 20s }
       db:
         agent: ocf:heartbeat:pgsql
         params:
@@ -270,7 +270,7 @@ ${fences}
           pgdata: ${pgdata(lab)}
           socketdir: /run/postgresql
         ops:
-          - { monitor: ${monitor}, timeout: 30s }
+          - { monitor: ${monitor.db}, timeout: 30s }
           - { start: 0, timeout: 120s }
           - { stop: 0, timeout: 120s }
 

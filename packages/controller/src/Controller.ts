@@ -124,6 +124,8 @@ type Inbox =
   | { readonly _tag: "Recheck" }
 
 const HISTORY_LIMIT = 1000
+/** How long a fencing action the DC refuses to run waits before it is reported failed. */
+const REFUSED_FENCING_RETRY_MS = 5000
 const PROBE_FOUND = new Set([0, 8])
 
 export const make: Effect.Effect<
@@ -224,6 +226,8 @@ export const make: Effect.Effect<
           yield* flush
           cib = yield* store.query
         }
+        // the plan is made on the view as it is, even when writing it to the CIB failed (no quorum)
+        if (view !== undefined) cib = Status.withMembership(cib, self, members(), view.quorate)
         const now = yield* nowMs
         const scheduled = Policy.schedule(cib, { now: Math.floor(now / 1000) })
         if (Either.isLeft(scheduled)) {
@@ -257,10 +261,31 @@ export const make: Effect.Effect<
         } as const
       })
 
+    const fencingRefusal = (target: string) =>
+      Effect.gen(function* () {
+        if (target === self) return `${self} is DC: it does not fence itself`
+        if (members().has(target)) return `${target} is a member of the current view`
+        if (view?.quorate !== true) {
+          const cib = yield* store.query
+          const policy = Operations.pairs(cib.configuration.clusterProperties)["no-quorum-policy"]
+          if (policy !== "ignore") return "no quorum: nobody is fenced (no-quorum-policy is not ignore)"
+        }
+        return undefined
+      })
+
     const execute = (action: Transition.Action) =>
       Effect.gen(function* () {
         const node = action.node
         if (action.kind === "crm_event" && action.task === "stonith" && node !== undefined) {
+          // Whatever the plan says, the DC never fences itself or a member of its view, and fences
+          // nobody without quorum unless told to ignore it: a node that booted alone with an old
+          // CIB must not shoot anyone (itself included) before it has joined the cluster.
+          const refusal = yield* fencingRefusal(node)
+          // reported after a pause: the replan that follows a failed action would otherwise ask again at once
+          if (refusal !== undefined)
+            return yield* Effect.sleep(Duration.millis(REFUSED_FENCING_RETRY_MS)).pipe(
+              Effect.as<Outcome>({ _tag: "NotRun", reason: refusal })
+            )
           const fenceAction = action.key.endsWith("-off") ? "off" : "reboot"
           return yield* fencer.fence(node, { action: fenceAction }).pipe(
             Effect.as<Outcome>({ _tag: "Fenced" }),
