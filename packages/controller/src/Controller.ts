@@ -261,26 +261,23 @@ export const make: Effect.Effect<
         } as const
       })
 
-    const fencingRefusal = (target: string) =>
-      Effect.gen(function* () {
-        if (target === self) return `${self} is DC: it does not fence itself`
-        if (members().has(target)) return `${target} is a member of the current view`
-        if (view?.quorate !== true) {
-          const cib = yield* store.query
-          const policy = Operations.pairs(cib.configuration.clusterProperties)["no-quorum-policy"]
-          if (policy !== "ignore") return "no quorum: nobody is fenced (no-quorum-policy is not ignore)"
-        }
-        return undefined
-      })
+    const fencingRefusal = Effect.gen(function* () {
+      if (view?.quorate !== true) {
+        const cib = yield* store.query
+        const policy = Operations.pairs(cib.configuration.clusterProperties)["no-quorum-policy"]
+        if (policy !== "ignore") return "no quorum: nobody is fenced (no-quorum-policy is not ignore)"
+      }
+      return undefined
+    })
 
     const execute = (action: Transition.Action) =>
       Effect.gen(function* () {
         const node = action.node
         if (action.kind === "crm_event" && action.task === "stonith" && node !== undefined) {
-          // Whatever the plan says, the DC never fences itself or a member of its view, and fences
-          // nobody without quorum unless told to ignore it: a node that booted alone with an old
-          // CIB must not shoot anyone (itself included) before it has joined the cluster.
-          const refusal = yield* fencingRefusal(node)
+          // Whatever the plan says, nobody is fenced without quorum unless told to ignore it: a node
+          // that booted alone with an old CIB must not shoot anyone (itself included) before it has
+          // joined the cluster. (With quorum, a member whose stop failed is fenced, the DC included.)
+          const refusal = yield* fencingRefusal
           // reported after a pause: the replan that follows a failed action would otherwise ask again at once
           if (refusal !== undefined)
             return yield* Effect.sleep(Duration.millis(REFUSED_FENCING_RETRY_MS)).pipe(
