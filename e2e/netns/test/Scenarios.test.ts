@@ -319,14 +319,7 @@ describe("start, failures in place, link loss, maintenance, power loss, rejoin",
     120_000
   )
 
-  // Skipped: ha-daemon bug (packages/node + controller). The node no longer fences itself on boot
-  // (no fencing without quorum), but when the fenced node rejoins, its CIB copy's own status (the
-  // stack running there, from before the power loss) survives the merge (Reconcile keeps a
-  // partition's status for its own members), and it is elected DC at once: it sees the stack active
-  // on both nodes and recovers it, stopping it on the survivor. Fix: a starting node erases its own
-  // lrm history (as Pacemaker's controller does on join) before any plan that counts it. Run with
-  // HA_E2E_REJOIN=1 once fixed.
-  it.live.skipIf(process.env.HA_E2E_REJOIN === undefined)(
+  it.live(
     "8. the fenced node comes back: it rejoins, and with stickiness the stack stays where it is",
     () =>
       Effect.gen(function* () {

@@ -151,6 +151,8 @@ export const make: Effect.Effect<
   const dc = yield* SubscriptionRef.make<string | undefined>(undefined)
   const idle = yield* Ref.make(false)
   const loop = yield* FiberHandle.make()
+  /** Whether the history the CIB had for this node when this daemon started has been erased. */
+  let ownHistoryForgotten = false
 
   const emit = (event: ControllerEvent) =>
     Ref.update(log, (all) => [...all.slice(Math.max(0, all.length - HISTORY_LIMIT + 1)), event]).pipe(
@@ -225,6 +227,17 @@ export const make: Effect.Effect<
           yield* recordMembership
           yield* flush
           cib = yield* store.query
+        }
+        // this daemon's executor started empty: what the CIB says ran here before it started is
+        // re-probed (until that is written, the plan is made without it)
+        if (!ownHistoryForgotten) {
+          if (Status.forgetHistory(cib, self) !== cib) {
+            yield* write((c) => Status.forgetHistory(c, self))
+            yield* flush
+            cib = yield* store.query
+          }
+          ownHistoryForgotten = Status.forgetHistory(cib, self) === cib
+          cib = Status.forgetHistory(cib, self)
         }
         // the plan is made on the view as it is, even when writing it to the CIB failed (no quorum)
         if (view !== undefined) cib = Status.withMembership(cib, self, members(), view.quorate)
@@ -418,6 +431,12 @@ export const make: Effect.Effect<
         view = next
         const after = members()
         yield* recordMembership
+        // A node that joins the DC's view may come back from a reboot: its history is re-probed.
+        if (!first) {
+          const joined = [...after].filter((n) => !before.has(n) && n !== self)
+          if (joined.length > 0)
+            yield* write((cib) => joined.reduce((c, n) => Status.forgetHistory(c, n), cib))
+        }
         // The first view is the one the DC was elected on: the election itself is the trigger.
         const changed = before.size !== after.size || [...after].some((n) => !before.has(n))
         if (changed && first === false)

@@ -80,6 +80,20 @@ export const withMembership = (
   return updated
 }
 
+/**
+ * Forgets what the node's executor ran (its lrm history): when a node joins, or when this daemon
+ * starts, the history on record may be stale (a node that was fenced); the scheduler probes the
+ * node again and the probes say what really runs there. The same CIB when there is none.
+ */
+export const forgetHistory = (cib: Cib.Cib, name: string): Cib.Cib => {
+  const state = cib.status.nodes.find(sameNode(cib, name))
+  if (state?.lrm === undefined || state.lrm.resources.length === 0) return cib
+  return updateNode(cib, name, (s) => {
+    const { lrm: _lrm, ...rest } = s
+    return rest
+  })
+}
+
 /** Whether the node_state says the node is in the membership. */
 export const isMemberState = (state: Cib.NodeState): boolean => Cib.isTrue(state.inCcm)
 
