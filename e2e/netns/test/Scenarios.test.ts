@@ -115,42 +115,45 @@ const cleanup = Effect.gen(function* () {
   yield* HaCluster.settle(world.lab, node)
 })
 
+/** Scenario 1 on a fresh cluster: it forms, and the stack starts on the preferred node in order. */
+const startStack = () =>
+  Effect.gen(function* () {
+    const { lab, power } = world
+    const [alpha, beta] = lab.nodes.map((n) => n.name) as [string, string]
+    yield* bothUp(alpha)
+    const stack = HaCluster.stack(lab, {
+      powerSocket: power.path,
+      preferred: alpha,
+      // the filesystem is checked most often, so its loss is noticed before the database's
+      monitors: { fs: "1s", vip: "3s", db: "5s" },
+      preferredFenceDelay: "2s"
+    })
+    yield* HaCluster.apply(lab, alpha, stack)
+    yield* stackRunsOn(alpha, alpha)
+    yield* stackRunsOn(beta, alpha) // the other node's copy says the same
+    yield* selectAnswers()
+    expect(yield* lab.diskMountedOn).toEqual([alpha])
+    expect(yield* lab.addressHeldBy(lab.floatingIp)).toEqual([alpha])
+    // the DC's log of the actions it carried out: the starts completed in the group's order
+    const { entries } = yield* HaCluster.call<{
+      entries: ReadonlyArray<{ at: number; kind: string; text: string }>
+    }>(lab, alpha, "log", { limit: 10_000 })
+    const startedAt = (resource: string) =>
+      entries.find(
+        (e) => e.kind === "Completed" && new RegExp(`: ${resource}_start_0 on ${alpha} done`).test(e.text)
+      )?.at
+    const [fs, vip, db] = ["fs", "vip", "db"].map(startedAt)
+    expect(fs).toBeDefined()
+    expect(vip).toBeGreaterThanOrEqual(fs!)
+    expect(db).toBeGreaterThanOrEqual(vip!)
+    expect(yield* powerSince(0)).toEqual([])
+  })
+
 describe("start, failures in place, link loss, maintenance, power loss, rejoin", () => {
   cluster("hasa")
   it.live(
     "1. start: the cluster forms and the stack starts on the preferred node in order (fs, vip, db)",
-    () =>
-      Effect.gen(function* () {
-        const { lab, power } = world
-        const [alpha, beta] = lab.nodes.map((n) => n.name) as [string, string]
-        yield* bothUp(alpha)
-        const stack = HaCluster.stack(lab, {
-          powerSocket: power.path,
-          preferred: alpha,
-          // the filesystem is checked most often, so its loss is noticed before the database's
-          monitors: { fs: "1s", vip: "3s", db: "5s" },
-          preferredFenceDelay: "2s"
-        })
-        yield* HaCluster.apply(lab, alpha, stack)
-        yield* stackRunsOn(alpha, alpha)
-        yield* stackRunsOn(beta, alpha) // the other node's copy says the same
-        yield* selectAnswers()
-        expect(yield* lab.diskMountedOn).toEqual([alpha])
-        expect(yield* lab.addressHeldBy(lab.floatingIp)).toEqual([alpha])
-        // the DC's log of the actions it carried out: the starts completed in the group's order
-        const { entries } = yield* HaCluster.call<{
-          entries: ReadonlyArray<{ at: number; kind: string; text: string }>
-        }>(lab, alpha, "log", { limit: 10_000 })
-        const startedAt = (resource: string) =>
-          entries.find(
-            (e) => e.kind === "Completed" && new RegExp(`: ${resource}_start_0 on ${alpha} done`).test(e.text)
-          )?.at
-        const [fs, vip, db] = ["fs", "vip", "db"].map(startedAt)
-        expect(fs).toBeDefined()
-        expect(vip).toBeGreaterThanOrEqual(fs!)
-        expect(db).toBeGreaterThanOrEqual(vip!)
-        expect(yield* powerSince(0)).toEqual([])
-      }),
+    startStack,
     180_000
   )
 
@@ -342,42 +345,7 @@ describe("start, failures in place, link loss, maintenance, power loss, rejoin",
 
 describe("split-brain", () => {
   cluster("hasb")
-  it.live(
-    "1. (again, on a fresh cluster)",
-    () =>
-      Effect.gen(function* () {
-        const { lab, power } = world
-        const [alpha, beta] = lab.nodes.map((n) => n.name) as [string, string]
-        yield* bothUp(alpha)
-        const stack = HaCluster.stack(lab, {
-          powerSocket: power.path,
-          preferred: alpha,
-          // the filesystem is checked most often, so its loss is noticed before the database's
-          monitors: { fs: "1s", vip: "3s", db: "5s" },
-          preferredFenceDelay: "2s"
-        })
-        yield* HaCluster.apply(lab, alpha, stack)
-        yield* stackRunsOn(alpha, alpha)
-        yield* stackRunsOn(beta, alpha) // the other node's copy says the same
-        yield* selectAnswers()
-        expect(yield* lab.diskMountedOn).toEqual([alpha])
-        expect(yield* lab.addressHeldBy(lab.floatingIp)).toEqual([alpha])
-        // the DC's log of the actions it carried out: the starts completed in the group's order
-        const { entries } = yield* HaCluster.call<{
-          entries: ReadonlyArray<{ at: number; kind: string; text: string }>
-        }>(lab, alpha, "log", { limit: 10_000 })
-        const startedAt = (resource: string) =>
-          entries.find(
-            (e) => e.kind === "Completed" && new RegExp(`: ${resource}_start_0 on ${alpha} done`).test(e.text)
-          )?.at
-        const [fs, vip, db] = ["fs", "vip", "db"].map(startedAt)
-        expect(fs).toBeDefined()
-        expect(vip).toBeGreaterThanOrEqual(fs!)
-        expect(db).toBeGreaterThanOrEqual(vip!)
-        expect(yield* powerSince(0)).toEqual([])
-      }),
-    180_000
-  )
+  it.live("1. (again, on a fresh cluster)", startStack, 180_000)
 
   it.live(
     "6. both links cut (split-brain): exactly one node is fenced, the stack stays on the other, never mounted twice",
@@ -417,42 +385,7 @@ describe("split-brain", () => {
 
 describe("a stop that fails", () => {
   cluster("hasd")
-  it.live(
-    "1. (again, on a fresh cluster)",
-    () =>
-      Effect.gen(function* () {
-        const { lab, power } = world
-        const [alpha, beta] = lab.nodes.map((n) => n.name) as [string, string]
-        yield* bothUp(alpha)
-        const stack = HaCluster.stack(lab, {
-          powerSocket: power.path,
-          preferred: alpha,
-          // the filesystem is checked most often, so its loss is noticed before the database's
-          monitors: { fs: "1s", vip: "3s", db: "5s" },
-          preferredFenceDelay: "2s"
-        })
-        yield* HaCluster.apply(lab, alpha, stack)
-        yield* stackRunsOn(alpha, alpha)
-        yield* stackRunsOn(beta, alpha) // the other node's copy says the same
-        yield* selectAnswers()
-        expect(yield* lab.diskMountedOn).toEqual([alpha])
-        expect(yield* lab.addressHeldBy(lab.floatingIp)).toEqual([alpha])
-        // the DC's log of the actions it carried out: the starts completed in the group's order
-        const { entries } = yield* HaCluster.call<{
-          entries: ReadonlyArray<{ at: number; kind: string; text: string }>
-        }>(lab, alpha, "log", { limit: 10_000 })
-        const startedAt = (resource: string) =>
-          entries.find(
-            (e) => e.kind === "Completed" && new RegExp(`: ${resource}_start_0 on ${alpha} done`).test(e.text)
-          )?.at
-        const [fs, vip, db] = ["fs", "vip", "db"].map(startedAt)
-        expect(fs).toBeDefined()
-        expect(vip).toBeGreaterThanOrEqual(fs!)
-        expect(db).toBeGreaterThanOrEqual(vip!)
-        expect(yield* powerSince(0)).toEqual([])
-      }),
-    180_000
-  )
+  it.live("1. (again, on a fresh cluster)", startStack, 180_000)
 
   it.live(
     "7. a stop that fails: the node is fenced and the stack recovered on the other node",
