@@ -4,12 +4,10 @@
  * resource agents (every agent the CIB names runs as the scripted agent of its type) and a fence
  * agent that records what it was asked. For tests of the API and of `ha`'s cluster commands.
  */
-import { CibStore, CibStoreSettings } from "@ha/cib"
-import { Executor, ScriptedAgent } from "@ha/executor"
-import { FenceAgent, FencingSettings, Native } from "@ha/fencing"
-import { Membership, MembershipSettings } from "@ha/membership"
+import { ScriptedAgent } from "@ha/executor"
+import { type FenceAgent, Native } from "@ha/fencing"
 import { Node } from "@ha/node"
-import { MemoryNetwork, TransportSettings } from "@ha/transport"
+import { MemoryNetwork } from "@ha/transport"
 import { Effect, Either, Layer, Ref, type Scope } from "effect"
 import * as Api from "./Api.ts"
 import * as DaemonConfig from "./DaemonConfig.ts"
@@ -68,7 +66,6 @@ export const make = (options: Options): Effect.Effect<TestCluster, never, Scope.
     const fenced = yield* Ref.make<ReadonlyArray<string>>([])
     const key = new Uint8Array(32).map((_, i) => (i * 13 + 7) & 0xff)
     const members = options.nodes.map((name, index) => ({ name, id: index + 1 }))
-    const address = (id: number) => [{ link: 0, address: `10.0.0.${id}`, port: 5405 }]
     const configText = [
       `cluster:\n  name: ${options.cluster}\n  nodes:`,
       ...members.map((m) => `    - name: ${m.name}\n      addresses: [10.0.0.${m.id}]`)
@@ -79,36 +76,14 @@ export const make = (options: Options): Effect.Effect<TestCluster, never, Scope.
         const agents = yield* Effect.forEach(options.agentTypes, (type) =>
           ScriptedAgent.make(type, options.actionMs ?? 20)
         )
-        const settings = MembershipSettings.make({ twoNode: members.length === 2 })
-        const topology = {
-          clusterName: options.cluster,
-          nodeId: id,
-          links: address(id),
-          peers: members.filter((m) => m.id !== id).map((m) => ({ nodeId: m.id, links: address(m.id) }))
-        }
-        const beneath = Layer.mergeAll(
-          Membership.layerTest({ topology, key }).pipe(
-            Layer.provide(
-              Layer.mergeAll(
-                TransportSettings.layer(MembershipSettings.transportTimers(settings)),
-                Layer.succeed(MembershipSettings.MembershipSettings, settings)
-              )
-            )
-          ),
-          Executor.layerTest(
-            agents.map((a) => a.agent),
-            { nodeName: name }
-          ),
-          CibStore.layerTest,
-          CibStoreSettings.layer(),
-          FenceAgent.layerAgents([fenceAgent(fenced)]),
-          FencingSettings.FencingSettings.layer({ tickMs: 500 })
-        )
-        const node = Node.layer({
+        const node = Node.layerTest({
+          cluster: options.cluster,
           nodes: members,
-          version: "1.0.0",
-          mapAgent: (agent) => ({ class: "native", type: agent.type })
-        }).pipe(Layer.provideMerge(beneath), Layer.provide(Layer.succeedContext(network)))
+          id,
+          key,
+          agents: agents.map((a) => a.agent),
+          fenceAgents: [fenceAgent(fenced)]
+        }).pipe(Layer.provide(Layer.succeedContext(network)))
         const context = yield* Layer.build(node).pipe(Effect.orDie)
         const config = Either.getOrThrow(DaemonConfig.parse(`${configText}\nnode: ${name}\n`, "test", name))
         const methods = yield* Methods.make(config).pipe(Effect.provide(context))

@@ -216,7 +216,8 @@ export const layer = (config: FencingConfig) =>
         status: (target) => Ref.get(state).pipe(Effect.map((s) => Fencer.targetStatus(s, target))),
         isSafelyDown: (target, since) =>
           Ref.get(state).pipe(Effect.map((s) => Fencer.isSafelyDown(s, target, since))),
-        configure: (next) => Queue.offer(inputs, (now): Fencer.Input => ({ _tag: "Configure", config: next, now })),
+        configure: (next) =>
+          Queue.offer(inputs, (now): Fencer.Input => ({ _tag: "Configure", config: next, now })),
         setPriorities: (priorities) =>
           Queue.offer(inputs, (now): Fencer.Input => ({ _tag: "Priorities", priorities, now })),
         deviceHealth: Ref.get(state).pipe(Effect.map((s) => s.health)),

@@ -13,11 +13,7 @@ export interface Options {
   readonly version: string
 }
 
-const viewOf = (
-  options: Options,
-  view: Membership.View,
-  quorate: boolean
-): ControllerMembership.View => ({
+const viewOf = (options: Options, view: Membership.View, quorate: boolean): ControllerMembership.View => ({
   ringId: view.id.seq,
   quorate,
   members: [...view.members]
@@ -35,10 +31,8 @@ const noView: ControllerMembership.View = { ringId: 0, members: [], quorate: fal
 
 export const make = (membership: Membership.Membership["Type"], options: Options) =>
   ControllerMembership.Membership.of({
-    current: Effect.map(
-      Effect.all([membership.currentView, membership.currentQuorum]),
-      ([view, quorum]) =>
-        Option.match(view, { onNone: () => noView, onSome: (v) => viewOf(options, v, quorum.quorate) })
+    current: Effect.map(Effect.all([membership.currentView, membership.currentQuorum]), ([view, quorum]) =>
+      Option.match(view, { onNone: () => noView, onSome: (v) => viewOf(options, v, quorum.quorate) })
     ),
     views: membership.events.pipe(
       Stream.filterMap((event) =>

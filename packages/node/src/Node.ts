@@ -9,18 +9,19 @@
  * fencer's devices, levels and node priorities (reloaded when the CIB's fencing part changes,
  * priorities when the resources active on each node do).
  */
-import { type Cib, CibReplica, type CibStore, type CibStoreSettings, ReplicationChannel } from "@ha/cib"
+import { type Cib, CibReplica, CibStore, CibStoreSettings, ReplicationChannel } from "@ha/cib"
 import { Controller, ControllerSettings, type NodeExecutors, Status } from "@ha/controller"
-import type { Executor, ResourceAgent } from "@ha/executor"
+import { Executor, type ResourceAgent } from "@ha/executor"
 import {
   ClusterPort,
-  type FenceAgent,
+  FenceAgent,
   FencerService,
   FencingConfig,
   Priority as FencingPriority,
-  type FencingSettings
+  FencingSettings
 } from "@ha/fencing"
-import { Channel, Membership } from "@ha/membership"
+import { Channel, Membership, MembershipSettings } from "@ha/membership"
+import { type Datagram, type MemoryNetwork, type Transport, TransportSettings } from "@ha/transport"
 import { Duration, Effect, Layer, Schedule, Stream } from "effect"
 import * as Channels from "./Channels.ts"
 import * as ClusterNodes from "./ClusterNodes.ts"
@@ -97,7 +98,9 @@ const join = (options: Options, self: string) =>
       Effect.annotateLogs({ nodes: options.nodes.map((n) => n.name).join(",") })
     )
   }).pipe(
-    Effect.tapError((error) => Effect.logDebug(`cannot add the cluster nodes to the CIB yet: ${error.message}`)),
+    Effect.tapError((error) =>
+      Effect.logDebug(`cannot add the cluster nodes to the CIB yet: ${error.message}`)
+    ),
     Effect.retry(Schedule.spaced(Duration.seconds(1)))
   )
 
@@ -130,9 +133,10 @@ const followFencing = Effect.gen(function* () {
       return fencer.setPriorities(next)
     })
   yield* Stream.runForEach(
-    Stream.concat(Stream.fromEffect(replica.query), Stream.map(replica.changes, () => undefined)).pipe(
-      Stream.mapEffect((cib) => (cib === undefined ? replica.query : Effect.succeed(cib)))
-    ),
+    Stream.concat(
+      Stream.fromEffect(replica.query),
+      Stream.map(replica.changes, () => undefined)
+    ).pipe(Stream.mapEffect((cib) => (cib === undefined ? replica.query : Effect.succeed(cib)))),
     (cib) => Effect.zipRight(reload(cib), weigh(cib))
   )
 })
@@ -177,3 +181,64 @@ export const layer = (options: Options): Layer.Layer<Services, never, Requiremen
       return Layer.mergeAll(controller, keepers).pipe(Layer.provideMerge(services))
     })
   )
+
+export interface TestOptions {
+  readonly cluster: string
+  readonly nodes: ReadonlyArray<ClusterNodes.ClusterNode>
+  /** This node's id in `nodes`. */
+  readonly id: number
+  /** The cluster key (32 bytes). */
+  readonly key: Uint8Array
+  /** This node's resource agents (e.g. scripted agents); every agent the CIB names maps to the one of its type. */
+  readonly agents: ReadonlyArray<ResourceAgent.ResourceAgent>
+  readonly fenceAgents: ReadonlyArray<FenceAgent.FenceAgent>
+}
+
+/**
+ * A node over the transport's in-memory network (real Totem membership, one link at
+ * `10.0.0.<id>`), an in-memory CIB, the given agents under the native class and the given fence
+ * agents. Provides its Membership and Transport too. Several such nodes on one `MemoryNetwork` form a cluster.
+ */
+export const layerTest = (
+  options: TestOptions
+): Layer.Layer<
+  Services | Membership.Membership | Transport.Transport,
+  never,
+  MemoryNetwork.MemoryNetwork | Datagram.DatagramNetwork
+> => {
+  const name = ClusterNodes.make(options.nodes).nameOf(options.id)
+  const address = (id: number) => [{ link: 0, address: `10.0.0.${id}`, port: 5405 }]
+  const topology = {
+    clusterName: options.cluster,
+    nodeId: options.id,
+    links: address(options.id),
+    peers: options.nodes
+      .filter((n) => n.id !== options.id)
+      .map((n) => ({ nodeId: n.id, links: address(n.id) }))
+  }
+  const membershipSettings = MembershipSettings.make({ twoNode: options.nodes.length === 2 })
+  const beneath = Layer.mergeAll(
+    Membership.layerTest({ topology, key: options.key }).pipe(
+      Layer.provide(
+        Layer.mergeAll(
+          TransportSettings.layer(MembershipSettings.transportTimers(membershipSettings)),
+          Layer.succeed(MembershipSettings.MembershipSettings, membershipSettings)
+        )
+      )
+    ),
+    Executor.layerTest(options.agents, { nodeName: name }),
+    CibStore.layerTest,
+    CibStoreSettings.layer(),
+    FenceAgent.layerAgents(options.fenceAgents),
+    FencingSettings.FencingSettings.layer({ tickMs: 500 })
+  )
+  return layer({
+    nodes: options.nodes,
+    version: "1.0.0",
+    mapAgent: (agent) => ({ class: "native", type: agent.type })
+  }).pipe(
+    Layer.provideMerge(beneath),
+    // a layer that fails to build here is a broken test set-up
+    Layer.orDie
+  )
+}

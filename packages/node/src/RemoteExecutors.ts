@@ -7,9 +7,10 @@
  *
  * Every node runs this service: it serves the requests addressed to it, whoever is DC.
  */
-import type { Channel } from "@ha/membership"
+
 import { NodeExecutors } from "@ha/controller"
 import { Executor, type OperationRecord, type ResourceAgent } from "@ha/executor"
+import type { Channel } from "@ha/membership"
 import { Deferred, Effect, Layer, Option, PubSub, Ref, Schema, type Scope, Stream } from "effect"
 import type { ClusterNodes } from "./ClusterNodes.ts"
 
@@ -46,7 +47,9 @@ export interface Options {
   readonly mapAgent?: (agent: ResourceAgent.AgentRef) => ResourceAgent.AgentRef
 }
 
-type Reply = { readonly _tag: "Executed"; readonly record: OperationRecord.OperationRecord } | { readonly _tag: "Defined" }
+type Reply =
+  | { readonly _tag: "Executed"; readonly record: OperationRecord.OperationRecord }
+  | { readonly _tag: "Defined" }
 
 export const make = (
   channel: Channel.ChannelService,
@@ -58,7 +61,10 @@ export const make = (
     const self = nodes.nameOf(channel.self)
     const mapAgent = options.mapAgent ?? ((agent) => agent)
     const members = yield* Ref.make<ReadonlySet<string>>(new Set())
-    const waiting = new Map<string, { readonly node: string; readonly reply: Deferred.Deferred<Reply, NodeExecutors.NodeUnreachable> }>()
+    const waiting = new Map<
+      string,
+      { readonly node: string; readonly reply: Deferred.Deferred<Reply, NodeExecutors.NodeUnreachable> }
+    >()
     const reported = yield* PubSub.unbounded<OperationRecord.OperationRecord>()
     let sequence = 0
 
@@ -102,7 +108,9 @@ export const make = (
         const text = decoder.decode(event.payload)
         const decoded = decodeEnvelope(text)
         if (Option.isNone(decoded)) {
-          return yield* Effect.logWarning(`execution: unreadable message from node ${event.sender}: ${text.slice(0, 80)}`)
+          return yield* Effect.logWarning(
+            `execution: unreadable message from node ${event.sender}: ${text.slice(0, 80)}`
+          )
         }
         const message = decoded.value as unknown as Message
         switch (message._tag) {
@@ -136,14 +144,18 @@ export const make = (
         const reply = yield* Deferred.make<Reply, NodeExecutors.NodeUnreachable>()
         waiting.set(id, { node, reply })
         yield* send(make(id))
-        return yield* Deferred.await(reply).pipe(Effect.onInterrupt(() => Effect.sync(() => waiting.delete(id))))
+        return yield* Deferred.await(reply).pipe(
+          Effect.onInterrupt(() => Effect.sync(() => waiting.delete(id)))
+        )
       })
 
     return {
       execute: (node, operation) =>
         request(node, (id) => ({ _tag: "Execute", id, to: node, request: operation })).pipe(
           Effect.flatMap((reply) =>
-            reply._tag === "Executed" ? Effect.succeed(reply.record) : Effect.die("a Define reply to an Execute")
+            reply._tag === "Executed"
+              ? Effect.succeed(reply.record)
+              : Effect.die("a Define reply to an Execute")
           )
         ),
       define: (node, definition) =>

@@ -6,12 +6,11 @@
  */
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
-import { CibReplica, CibStore, CibStoreSettings, XmlCodec } from "@ha/cib"
+import { CibReplica, XmlCodec } from "@ha/cib"
 import { Controller, Status } from "@ha/controller"
-import { Executor, ScriptedAgent } from "@ha/executor"
-import { FenceAgent, FencingSettings, Native } from "@ha/fencing"
-import { Membership, MembershipSettings } from "@ha/membership"
-import { MemoryNetwork, TransportSettings } from "@ha/transport"
+import { ScriptedAgent } from "@ha/executor"
+import { type FenceAgent, Native } from "@ha/fencing"
+import { MemoryNetwork } from "@ha/transport"
 import { Clock, Context, Duration, Effect, Exit, Layer, Ref, Schedule, Scope } from "effect"
 import { Node } from "../src/index.ts"
 
@@ -21,15 +20,6 @@ const nodes = [
   { name: "beta", id: 2 }
 ]
 const configPath = new URL("../../../examples/pg-drbd/config.xml", import.meta.url)
-
-const topology = (id: number) => ({
-  clusterName: "node-test",
-  nodeId: id,
-  links: [{ link: 0, address: `10.0.0.${id}`, port: 5405 }],
-  peers: nodes
-    .filter((n) => n.id !== id)
-    .map((n) => ({ nodeId: n.id, links: [{ link: 0, address: `10.0.0.${n.id}`, port: 5405 }] }))
-})
 
 const fenceInfo: FenceAgent.AgentInfo = {
   hostParameter: "plug",
@@ -68,30 +58,14 @@ const startNode = (
           return { code: 0, output: "Success" }
         })
     })
-    const membershipSettings = MembershipSettings.make({ twoNode: true })
-    const beneath = Layer.mergeAll(
-      Membership.layerTest({ topology: topology(id), key }).pipe(
-        Layer.provide(
-          Layer.mergeAll(
-            TransportSettings.layer(MembershipSettings.transportTimers(membershipSettings)),
-            Layer.succeed(MembershipSettings.MembershipSettings, membershipSettings)
-          )
-        )
-      ),
-      Executor.layerTest(
-        agents.map((a) => a.agent),
-        { nodeName: name }
-      ),
-      CibStore.layerTest,
-      CibStoreSettings.layer(),
-      FenceAgent.layerAgents([fenceAgent]),
-      FencingSettings.FencingSettings.layer({ tickMs: 500 })
-    )
-    const layer = Node.layer({
+    const layer = Node.layerTest({
+      cluster: "node-test",
       nodes,
-      version: "1.0.0",
-      mapAgent: (agent) => ({ class: "native", type: agent.type })
-    }).pipe(Layer.provide(beneath))
+      id,
+      key,
+      agents: agents.map((a) => a.agent),
+      fenceAgents: [fenceAgent]
+    })
     const context = yield* Layer.buildWithScope(layer, scope)
     return {
       name,
@@ -139,11 +113,18 @@ describe("two nodes over the in-memory network", () => {
         // agents do not, so the test sets it as the agent would, preferring alpha
         yield* eventually(running("alpha", "drbd_pg"))
         yield* beta!.replica.update((cib) =>
-          Status.setAttribute(Status.setAttribute(cib, "alpha", "master-drbd_pg", "10000"), "beta", "master-drbd_pg", "5000")
+          Status.setAttribute(
+            Status.setAttribute(cib, "alpha", "master-drbd_pg", "10000"),
+            "beta",
+            "master-drbd_pg",
+            "5000"
+          )
         )
         yield* eventually(running("alpha", "db"))
         // the other node's copy comes to show the same: the DC's records reach every replica
-        yield* eventually(Effect.map(beta!.replica.query, (cib) => Status.activeResources(cib, "alpha").has("db")))
+        yield* eventually(
+          Effect.map(beta!.replica.query, (cib) => Status.activeResources(cib, "alpha").has("db"))
+        )
         const started = yield* Effect.forEach(agentsOf.get("alpha")!, (agent) => agent.calls)
         const firstStart = (type: string) =>
           started

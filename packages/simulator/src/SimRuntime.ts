@@ -75,6 +75,8 @@ export const currentNode: FiberRef.FiberRef<string | undefined> = FiberRef.unsaf
   undefined
 )
 
+const livelockTasks = 2_000_000
+
 export interface Stats {
   /** Simulated milliseconds since the epoch the runtime started at. */
   readonly now: number
@@ -155,13 +157,23 @@ export class SimRuntime {
     return { now: this.now - this.epochMs, timersFired: this.timersFired, tasksRun: this.tasksRun }
   }
 
-  /** Runs every runnable task, including those they schedule. */
+  /**
+   * Runs every runnable task, including those they schedule. Fibers that keep each other busy
+   * without ever waiting on the clock would spin forever at one instant: after `livelockTasks`
+   * tasks the run stops with a livelock error.
+   */
   private drain() {
+    let ran = 0
     while (this.tasks.length > 0) {
       const batch = this.tasks
       this.tasks = []
       for (const task of batch) task()
       this.tasksRun += batch.length
+      ran += batch.length
+      if (ran > livelockTasks)
+        throw new Error(
+          `livelock: ${ran} fiber tasks ran at one simulated instant without waiting on the clock`
+        )
     }
   }
 

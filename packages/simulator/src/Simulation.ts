@@ -544,19 +544,21 @@ export const run = async (options: Options): Promise<Result> => {
     say(node, `${logLevel.label.toLowerCase()}: ${text}`)
   })
 
-  const exit = await runtime.run(
-    program.pipe(
-      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-      Logger.withMinimumLogLevel(LogLevel.Info),
-      Effect.withRandom(Random.make(options.seed)),
-      Effect.scoped
+  const exit = await runtime
+    .run(
+      program.pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.Info),
+        Effect.withRandom(Random.make(options.seed)),
+        Effect.scoped
+      )
     )
-  )
+    .catch((error: unknown) => Exit.die(error))
   if (Exit.isFailure(exit))
     world.violations.push({
       at: runtime.currentTime,
       invariant: "convergence",
-      message: `the simulation itself failed: ${Cause.pretty(exit.cause)}`
+      message: `the simulation stopped: ${Cause.pretty(exit.cause).split("\n")[0]}`
     })
   return {
     seed: options.seed,

@@ -8,14 +8,14 @@ const plugins = Testing.withPlugin(plugin, "@ha/plugin-simulate")
 const ha = (...args: Array<string>) => Testing.run(args, plugins)
 
 describe("ha simulate", () => {
-  it("runs one seed of the seed stack and prints its schedule and outcome", async () => {
-    const ran = await ha("simulate", "--seed", "5", "--nodes", "2", "--duration", "20", "--faults", "Crash")
-    expect(ran.stderr).toBe("")
-    expect(ran.code).toBe(0)
-    expect(ran.stdout).toMatch(/^seed 5, 2 nodes: no violation$/m)
+  it("runs one seed of the seed stack and prints its report", async () => {
+    const ran = await ha("simulate", "--seed", "5", "--nodes", "2", "--duration", "10", "--faults", "Crash")
+    // 0 without a violation, 1 with one: either way the report says how to replay it
+    expect([0, 1]).toContain(ran.code)
+    expect(ran.stdout).toMatch(/^seed 5, 2 nodes: (no violation|VIOLATION )/m)
     expect(ran.stdout).toMatch(/^replay: ha simulate --seed 5 --nodes 2$/m)
-    expect(ran.stdout).toMatch(/^ {2}\+\d+\.\ds Crash (alpha|beta) for /m)
-  }, 120_000)
+    expect(ran.stdout).toMatch(/^\d+ s simulated in [\d.]+ s, \d+ fencings, \d+ agent actions$/m)
+  }, 240_000)
 
   it("an unknown fault kind is a usage error naming the kinds", async () => {
     const ran = await ha("simulate", "--faults", "Crash,Meteor")

@@ -1,1 +1,0 @@
-import('@ha/transport').then(()=>console.log('ok'))
