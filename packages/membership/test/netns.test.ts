@@ -165,6 +165,10 @@ class Lab {
           })
       )
     )
+    // the host ends of the veth pairs go first: removing a namespace frees them only later (the
+    // kernel cleans namespaces up asynchronously), which a leftover check right after would see
+    for (const id of NODES)
+      for (const link of LINKS) quietly(() => ip("link", "del", this.hostVeth(id, link)))
     for (const id of NODES) quietly(() => ip("netns", "del", this.namespace(id)))
     for (const link of LINKS) {
       quietly(() => ip("link", "del", this.bridge(link)))
