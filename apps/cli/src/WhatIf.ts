@@ -7,7 +7,7 @@
  * resource history (`RSC_last_0` / `RSC_TASK_INTERVAL` / `RSC_last_failure_0`) and a failure increments
  * the `fail-count-RSC#TASK_INTERVAL` transient attribute and sets `last-failure-…` to now.
  */
-import type { Cib } from "@ha/cib"
+import { Cib } from "@ha/cib"
 import { Either, Schema } from "effect"
 
 /** A what-if names a node that is not in the configuration. */
@@ -177,7 +177,6 @@ export const ORIGIN = "ha-plan"
 const FAKE_UUID = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 
 /** Pacemaker's XML id sanitizing: characters not allowed in an id become dots. */
-const sanitizeId = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, ".")
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
@@ -267,29 +266,6 @@ export const nodeFail = (cib: Cib.Cib, node: string): Either.Either<Cib.Cib, Unk
   )
 
 /** Sets a value in the first rule-less set (creating the set and the pair as needed). */
-const setPair = (
-  sets: ReadonlyArray<Cib.NvSet>,
-  setId: string,
-  name: string,
-  value: string,
-  pairId: (setId: string) => string
-): ReadonlyArray<Cib.NvSet> => {
-  const index = sets.findIndex((s) => s.rules.length === 0 && s.idRef === undefined)
-  const set: Cib.NvSet = index >= 0 ? (sets[index] as Cib.NvSet) : { id: setId, rules: [], nvpairs: [] }
-  const at = set.nvpairs.findIndex((p) => p.name === name)
-  const nvpairs =
-    at >= 0
-      ? set.nvpairs.map((p, i) => (i === at ? { ...p, value } : p))
-      : [...set.nvpairs, { id: pairId(set.id ?? setId), name, value }]
-  const next = { ...set, nvpairs }
-  return index >= 0 ? sets.map((s, i) => (i === index ? next : s)) : [...sets, next]
-}
-
-const readPair = (sets: ReadonlyArray<Cib.NvSet>, name: string): string | undefined => {
-  for (const set of sets) for (const p of set.nvpairs) if (p.name === name) return p.value
-  return undefined
-}
-
 /** Sets a transient (status) attribute of a node, as `crm_attribute -t status` / attrd do. */
 const withTransientAttribute = (
   state: Cib.NodeState,
@@ -298,9 +274,7 @@ const withTransientAttribute = (
   value: string
 ): Cib.NodeState => {
   const current = state.transientAttributes ?? { id: node.id, sets: [] }
-  const sets = setPair(current.sets, `status-${node.id}`, name, value, (setId) =>
-    sanitizeId(`${setId}-${name}`)
-  )
+  const sets = Cib.setNvPair(current.sets, `status-${node.id}`, name, value)
   return { ...state, transientAttributes: { ...current, sets } }
 }
 
@@ -322,9 +296,7 @@ export const standby = (cib: Cib.Cib, node: string): Either.Either<Cib.Cib, Unkn
       candidate === n
         ? {
             ...n,
-            instanceAttributes: setPair(n.instanceAttributes, `nodes-${n.id}`, "standby", "on", (setId) =>
-              sanitizeId(`${setId}-standby`)
-            )
+            instanceAttributes: Cib.setNvPair(n.instanceAttributes, `nodes-${n.id}`, "standby", "on")
           }
         : candidate
     )
@@ -351,9 +323,7 @@ export const setProperty = (
   // crm_attribute writes into cib-bootstrap-options when it exists, whatever its position.
   const ordered =
     bootstrap > 0 ? [sets[bootstrap] as Cib.NvSet, ...sets.filter((_, i) => i !== bootstrap)] : sets
-  const updated = setPair(ordered, "cib-bootstrap-options", name, value, (setId) =>
-    sanitizeId(`${setId}-${name}`)
-  )
+  const updated = Cib.setNvPair(ordered, "cib-bootstrap-options", name, value)
   const clusterProperties =
     bootstrap > 0
       ? [...updated.slice(1, bootstrap + 1), updated[0] as Cib.NvSet, ...updated.slice(bootstrap + 1)]
@@ -434,7 +404,7 @@ export const injectOp = (cib: Cib.Cib, op: OpResult, now: number): Either.Either
         if (!failed || probeFoundStopped) return withHistory
         const suffix = `${op.resource}#${op.task}_${op.interval}`
         const previous = Number.parseInt(
-          readPair(state.transientAttributes?.sets ?? [], `fail-count-${suffix}`) ?? "0",
+          Cib.metaValue(state.transientAttributes?.sets ?? [], `fail-count-${suffix}`) ?? "0",
           10
         )
         const count = Number.isNaN(previous) ? 1 : previous + 1

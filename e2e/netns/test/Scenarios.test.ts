@@ -101,6 +101,9 @@ const current = Effect.gen(function* () {
   return on
 })
 
+/** The node the stack runs on now and the other one. */
+const roles = Effect.map(current, (active) => ({ active, standby: other(active) }))
+
 const expectNoDoubleMount = Effect.gen(function* () {
   expect(yield* world.mounts.violations).toEqual([])
   expect(yield* world.mounts.samples).toBeGreaterThan(0)
@@ -148,6 +151,12 @@ const startStack = () =>
     expect(db).toBeGreaterThanOrEqual(vip!)
     expect(yield* powerSince(0)).toEqual([])
   })
+
+/** A describe of its own on a fresh cluster, whose scenarios start from scenario 1 again. */
+const freshClusterWithStack = (prefix: string) => {
+  cluster(prefix)
+  it.live("1. (again, on a fresh cluster)", startStack, 180_000)
+}
 
 describe("start, failures in place, link loss, maintenance, power loss, rejoin", () => {
   cluster("hasa")
@@ -231,8 +240,7 @@ describe("start, failures in place, link loss, maintenance, power loss, rejoin",
     () =>
       Effect.gen(function* () {
         const { lab } = world
-        const active = yield* current
-        const standby = other(active)
+        const { active, standby } = yield* roles
         const cutAt = Date.now()
         yield* lab.cutLink(active, 1, "carrier")
         const linkState = (s: HaCluster.Status, link: number) =>
@@ -344,16 +352,14 @@ describe("start, failures in place, link loss, maintenance, power loss, rejoin",
 })
 
 describe("split-brain", () => {
-  cluster("hasb")
-  it.live("1. (again, on a fresh cluster)", startStack, 180_000)
+  freshClusterWithStack("hasb")
 
   it.live(
     "6. both links cut (split-brain): exactly one node is fenced, the stack stays on the other, never mounted twice",
     () =>
       Effect.gen(function* () {
         const { lab } = world
-        const active = yield* current
-        const standby = other(active)
+        const { active, standby } = yield* roles
         const cutAt = Date.now()
         // the standby's packets vanish both ways on both links (the client, on link 0, still reaches
         // the active node): each node sees the other die and may try to fence it
@@ -384,16 +390,14 @@ describe("split-brain", () => {
 })
 
 describe("a stop that fails", () => {
-  cluster("hasd")
-  it.live("1. (again, on a fresh cluster)", startStack, 180_000)
+  freshClusterWithStack("hasd")
 
   it.live(
     "7. a stop that fails: the node is fenced and the stack recovered on the other node",
     () =>
       Effect.gen(function* () {
         const { lab } = world
-        const active = yield* current
-        const target = other(active)
+        const { active, standby: target } = yield* roles
         // on the active node only, pgsql's stop fails (the agent is shadowed inside its mount namespace)
         const agent = "/usr/lib/ocf/resource.d/heartbeat/pgsql"
         const wrapper = join(lab.root, "pgsql-failing-stop")

@@ -582,6 +582,34 @@ export const metaValue = (sets: ReadonlyArray<NvSet>, name: string): string | un
   return undefined
 }
 
+/** An id made from names, as Pacemaker makes them: what an XML id cannot hold (`:`, `#`, …) becomes `.`. */
+export const sanitizeId = (id: string): string => id.replace(/[^A-Za-z0-9_.-]/g, ".")
+
+/**
+ * Sets `name` to `value` in the first plain nvset (no rules, not a reference), which is created
+ * with id `setId` when there is none; a new pair's id is `SET-NAME`. `undefined` removes the name
+ * from every plain set. The writer beside {@link metaValue}: attributes as crm_attribute sets them.
+ */
+export const setNvPair = (
+  sets: ReadonlyArray<NvSet>,
+  setId: string,
+  name: string,
+  value: string | undefined
+): ReadonlyArray<NvSet> => {
+  const plain = (set: NvSet) => set.rules.length === 0 && set.idRef === undefined
+  if (value === undefined)
+    return sets.map((set) =>
+      plain(set) ? { ...set, nvpairs: set.nvpairs.filter((p) => p.name !== name) } : set
+    )
+  const index = sets.findIndex(plain)
+  const target: NvSet = sets[index] ?? { id: setId, rules: [], nvpairs: [] }
+  const nvpairs = target.nvpairs.some((p) => p.name === name)
+    ? target.nvpairs.map((p) => (p.name === name ? { ...p, value } : p))
+    : [...target.nvpairs, { id: sanitizeId(`${target.id ?? setId}-${name}`), name, value }]
+  const updated = { ...target, nvpairs }
+  return index < 0 ? [...sets, updated] : sets.map((set, i) => (i === index ? updated : set))
+}
+
 /** A clone is promotable when written as <master> or when its meta attribute promotable is true. */
 export const isPromotable = (clone: Clone): boolean =>
   clone.legacyMaster || isTrue(metaValue(clone.metaAttributes, "promotable"))

@@ -380,11 +380,7 @@ export const local = (store: CibStoreService, self: NodeId = 1): CibReplicaServi
   return {
     self,
     query: store.query,
-    update: (change, options = {}) =>
-      store.update(change, {
-        ...(options.expectedVersion === undefined ? {} : { expectedVersion: options.expectedVersion }),
-        ...(options.durable === undefined ? {} : { durable: options.durable })
-      }),
+    update: (change, options) => store.update(change, options),
     changes: store.changes,
     status: Effect.succeed(status),
     awaitSynced: Effect.succeed(status)

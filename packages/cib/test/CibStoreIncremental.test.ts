@@ -29,6 +29,10 @@ const withHistory = xmlFiles(corpusDir)
   .filter((name) => checkedCib(name) !== undefined)
 const load = (name: string) => checkedCib(name) as Cib.Cib
 
+/** A corpus CIB's name and 1 to `maxEdits` random edits. */
+const corpusEdits = (maxEdits: number) =>
+  [fc.constantFrom(...withHistory), fc.array(edit, { minLength: 1, maxLength: maxEdits })] as const
+
 /** Edits inside the status section only (the path the store checks piecewise). */
 const statusEdited = (cib: Cib.Cib, edits: ReadonlyArray<Edit>): unknown => ({
   ...cib,
@@ -47,19 +51,14 @@ describe("incremental digest", () => {
     "gives an edited CIB that shares objects with a digested one the digest of a copy sharing none",
     () => {
       fc.assert(
-        fc.property(
-          fc.constantFrom(...withHistory),
-          fc.array(edit, { minLength: 1, maxLength: 8 }),
-          fc.boolean(),
-          (name, edits, inStatus) => {
-            const a = load(name)
-            const digestA = Version.digest(a)
-            const b = (inStatus ? statusEdited(a, edits) : mutated(a, edits, 1)) as Cib.Cib
-            const digestB = Version.digest(b)
-            expect(digestB).toBe(Version.digest(unshared(b)))
-            expect(digestB === digestA).toBe(contentOf(a) === contentOf(b))
-          }
-        ),
+        fc.property(...corpusEdits(8), fc.boolean(), (name, edits, inStatus) => {
+          const a = load(name)
+          const digestA = Version.digest(a)
+          const b = (inStatus ? statusEdited(a, edits) : mutated(a, edits, 1)) as Cib.Cib
+          const digestB = Version.digest(b)
+          expect(digestB).toBe(Version.digest(unshared(b)))
+          expect(digestB === digestA).toBe(contentOf(a) === contentOf(b))
+        }),
         { numRuns: 150 }
       )
     },
@@ -73,18 +72,14 @@ describe("incremental XML encoding", () => {
     () => {
       let checked = 0
       fc.assert(
-        fc.property(
-          fc.constantFrom(...withHistory),
-          fc.array(edit, { minLength: 1, maxLength: 4 }),
-          (name, edits) => {
-            const before = load(name)
-            XmlCodec.encodeXml(before)
-            const after = validateChange(before, statusEdited(before, edits))
-            if (Either.isLeft(after)) return
-            checked++
-            expect(XmlCodec.encodeXml(after.right)).toBe(XmlCodec.encodeXml(unshared(after.right)))
-          }
-        ),
+        fc.property(...corpusEdits(4), (name, edits) => {
+          const before = load(name)
+          XmlCodec.encodeXml(before)
+          const after = validateChange(before, statusEdited(before, edits))
+          if (Either.isLeft(after)) return
+          checked++
+          expect(XmlCodec.encodeXml(after.right)).toBe(XmlCodec.encodeXml(unshared(after.right)))
+        }),
         { numRuns: 150 }
       )
       expect(checked).toBeGreaterThan(0)
@@ -99,22 +94,17 @@ describe("checking an update where it differs", () => {
     () => {
       let refusals = 0
       fc.assert(
-        fc.property(
-          fc.constantFrom(...withHistory),
-          fc.array(edit, { minLength: 1, maxLength: 6 }),
-          fc.boolean(),
-          (name, edits, inStatus) => {
-            const before = load(name)
-            const candidate = inStatus ? statusEdited(before, edits) : mutated(before, edits, 0)
-            const incremental = validateChange(before, candidate)
-            const full = validate(candidate)
-            if (Either.isLeft(full)) refusals++
-            expect(Either.isRight(incremental)).toBe(Either.isRight(full))
-            if (Either.isRight(incremental) && Either.isRight(full))
-              expect(JSON.stringify(incremental.right)).toBe(JSON.stringify(full.right))
-            else expect(incremental).toEqual(full)
-          }
-        ),
+        fc.property(...corpusEdits(6), fc.boolean(), (name, edits, inStatus) => {
+          const before = load(name)
+          const candidate = inStatus ? statusEdited(before, edits) : mutated(before, edits, 0)
+          const incremental = validateChange(before, candidate)
+          const full = validate(candidate)
+          if (Either.isLeft(full)) refusals++
+          expect(Either.isRight(incremental)).toBe(Either.isRight(full))
+          if (Either.isRight(incremental) && Either.isRight(full))
+            expect(JSON.stringify(incremental.right)).toBe(JSON.stringify(full.right))
+          else expect(incremental).toEqual(full)
+        }),
         { numRuns: 200 }
       )
       // random edits break the schema often: both outcomes were compared

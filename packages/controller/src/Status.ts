@@ -205,49 +205,35 @@ export const removeOperation = (
         }
   )
 
-/** The transient attributes of a node as one map (first nvset), for reading fail-counts. */
-export const attribute = (cib: Cib.Cib, node: string, name: string): string | undefined => {
-  const state = cib.status.nodes.find(sameNode(cib, node))
-  for (const set of state?.transientAttributes?.sets ?? []) {
-    const pair = set.nvpairs.find((p) => p.name === name)
-    if (pair !== undefined) return pair.value
-  }
-  return undefined
-}
+/** A transient node attribute (fail-counts, promotion scores, shutdown). */
+export const attribute = (cib: Cib.Cib, node: string, name: string): string | undefined =>
+  Cib.metaValue(cib.status.nodes.find(sameNode(cib, node))?.transientAttributes?.sets ?? [], name)
 
 /** Sets a transient node attribute (in the node's first attribute set, created when missing). */
 export const setAttribute = (cib: Cib.Cib, node: string, name: string, value: string): Cib.Cib =>
-  updateNode(cib, node, (state) => {
-    const nodeId = state.id ?? node
-    const sets = state.transientAttributes?.sets ?? []
-    const first: Cib.NvSet = sets[0] ?? { id: `status-${nodeId}`, rules: [], nvpairs: [] }
-    const pair = { id: `status-${nodeId}-${name}`, name, value }
-    const nvpairs = first.nvpairs.some((p) => p.name === name)
-      ? first.nvpairs.map((p) => (p.name === name ? { ...p, value } : p))
-      : [...first.nvpairs, pair]
-    return {
-      ...state,
-      transientAttributes: {
-        id: state.transientAttributes?.id ?? nodeId,
-        sets: [{ ...first, nvpairs }, ...sets.slice(1)]
-      }
-    }
-  })
+  updateNode(cib, node, (state) => withTransientAttributes(state, node, name, value))
 
 /** Removes a transient node attribute (the same CIB when the node does not have it). */
 export const removeAttribute = (cib: Cib.Cib, node: string, name: string): Cib.Cib =>
   attribute(cib, node, name) === undefined
     ? cib
-    : updateNode(cib, node, (state) => ({
-        ...state,
-        transientAttributes: {
-          id: state.transientAttributes?.id ?? state.id ?? node,
-          sets: (state.transientAttributes?.sets ?? []).map((set) => ({
-            ...set,
-            nvpairs: set.nvpairs.filter((p) => p.name !== name)
-          }))
-        }
-      }))
+    : updateNode(cib, node, (state) => withTransientAttributes(state, node, name, undefined))
+
+const withTransientAttributes = (
+  state: Cib.NodeState,
+  node: string,
+  name: string,
+  value: string | undefined
+): Cib.NodeState => {
+  const nodeId = state.id ?? node
+  return {
+    ...state,
+    transientAttributes: {
+      id: state.transientAttributes?.id ?? nodeId,
+      sets: Cib.setNvPair(state.transientAttributes?.sets ?? [], `status-${nodeId}`, name, value)
+    }
+  }
+}
 
 /**
  * Counts a failure of `operation` (interval ms) of `resource` on `node` at `now` (s): Pacemaker's

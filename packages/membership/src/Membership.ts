@@ -100,7 +100,13 @@ export const make: Effect.Effect<
   // SubscriptionRef first, so the `views` and `quorum` streams see every change in order.
   type Publication =
     | { readonly _tag: "Events"; readonly events: Array<MembershipEvent> }
-    | { readonly _tag: "View"; readonly view: View; readonly quorum: Quorum.Status }
+    | {
+        readonly _tag: "View"
+        readonly view: View
+        readonly quorum: Quorum.Status
+        /** Whether the view changed the quorum (the `quorum` stream sees changes only). */
+        readonly quorumChanged: boolean
+      }
     | { readonly _tag: "Quorum"; readonly quorum: Quorum.Status }
 
   const publishAll = (publications: ReadonlyArray<Publication>) =>
@@ -112,7 +118,7 @@ export const make: Effect.Effect<
             return PubSub.publishAll(events, p.events)
           case "View":
             return Effect.all([
-              SubscriptionRef.set(quorumRef, p.quorum),
+              p.quorumChanged ? SubscriptionRef.set(quorumRef, p.quorum) : Effect.void,
               SubscriptionRef.set(viewRef, Option.some(p.view)),
               PubSub.publish(events, { _tag: "ViewInstalled", view: p.view, quorum: p.quorum })
             ])
@@ -162,9 +168,13 @@ export const make: Effect.Effect<
                 break
               case "ViewInstalled": {
                 flush()
-                const status =
-                  quorum.step({ _tag: "View", members: output.view.members, now }) ?? quorum.status
-                publications.push({ _tag: "View", view: output.view, quorum: status })
+                const changed = quorum.step({ _tag: "View", members: output.view.members, now })
+                publications.push({
+                  _tag: "View",
+                  view: output.view,
+                  quorum: changed ?? quorum.status,
+                  quorumChanged: changed !== null
+                })
                 break
               }
               default:

@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MemoryNetwork, Transport, TransportSettings } from "@ha/transport"
-import { Context, Duration, Effect, Layer, Stream, TestClock } from "effect"
+import { Context, Effect, Layer, Stream } from "effect"
 import { Channel, Membership, MembershipSettings } from "../src/index.ts"
+import { advance } from "./inMemory.ts"
 
 const key = new Uint8Array(32).map((_, i) => (i * 31 + 5) & 0xff)
 const address = (id: number) => `10.1.0.${id}`
@@ -81,24 +82,6 @@ const start = (ids: ReadonlyArray<number>) =>
       return node
     })
   )
-
-const realTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-
-/** Moves the TestClock in 50 ms steps, letting WebCrypto and the network finish after each. */
-const advance = (nodes: ReadonlyArray<Node>, millis: number) =>
-  Effect.gen(function* () {
-    const network = yield* MemoryNetwork.MemoryNetwork
-    for (let t = 0; t < millis; t += 50) {
-      yield* TestClock.adjust(Duration.millis(50))
-      let quiet = 0
-      while (quiet < 2) {
-        yield* Effect.yieldNow()
-        yield* realTurn
-        const busy = yield* Effect.forEach(nodes, (n) => n.transport.busy)
-        quiet = busy.every((b) => b === 0) && (yield* network.queued) === 0 ? quiet + 1 : 0
-      }
-    }
-  })
 
 describe("Channel", () => {
   it.scoped(

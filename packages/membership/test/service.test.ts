@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { MemoryNetwork, Transport, TransportSettings } from "@ha/transport"
-import { Context, Duration, Effect, Layer, Option, Stream, TestClock } from "effect"
+import { Context, Effect, Layer, Option, Stream } from "effect"
 import { Membership, MembershipSettings } from "../src/index.ts"
+import { advance } from "./inMemory.ts"
 
 const key = new Uint8Array(32).map((_, i) => (i * 29 + 3) & 0xff)
 const address = (id: number, link: number) => `10.0.${link}.${id}`
@@ -43,30 +44,6 @@ interface Node {
   readonly views: Array<Membership.View>
   readonly delivered: Array<string>
 }
-
-const realTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
-
-/** Waits until no crypto or socket work is pending: WebCrypto completes in real time. */
-const settle = (nodes: ReadonlyArray<Node>) =>
-  Effect.gen(function* () {
-    const network = yield* MemoryNetwork.MemoryNetwork
-    let quiet = 0
-    while (quiet < 2) {
-      yield* Effect.yieldNow()
-      yield* realTurn
-      const busy = yield* Effect.forEach(nodes, (n) => n.transport.busy)
-      quiet = busy.every((b) => b === 0) && (yield* network.queued) === 0 ? quiet + 1 : 0
-    }
-  })
-
-/** Moves the TestClock in 50 ms steps (timers due within a step fire in order), settling after each. */
-const advance = (nodes: ReadonlyArray<Node>, millis: number) =>
-  Effect.gen(function* () {
-    for (let t = 0; t < millis; t += 50) {
-      yield* TestClock.adjust(Duration.millis(50))
-      yield* settle(nodes)
-    }
-  })
 
 const start = (ids: ReadonlyArray<number>) =>
   Effect.forEach(ids, (id) =>

@@ -55,6 +55,21 @@ const running = (rsc: string): Cib.LrmResource => ({
 })
 const notRunning = (rsc: string): Cib.LrmResource => ({ id: rsc, ops: [op(rsc, "monitor", 7, 1)] })
 
+const cloneOf = (id: string, child: Cib.Primitive, meta: Record<string, string> = {}): Cib.Clone => ({
+  _tag: "Clone",
+  id,
+  legacyMaster: false,
+  instanceAttributes: [],
+  metaAttributes: Object.keys(meta).length > 0 ? [nvset(`${id}-meta`, meta)] : [],
+  child
+})
+
+/** A node state with transient node attributes (promotion scores, fail counts, health). */
+const withAttributes = (state: Cib.NodeState, attrs: Record<string, string>): Cib.NodeState => ({
+  ...state,
+  transientAttributes: { sets: [nvset(`${state.id}-attrs`, attrs)] }
+})
+
 const cib = (
   resources: ReadonlyArray<Cib.Resource>,
   constraints: ReadonlyArray<Cib.Constraint>,
@@ -80,6 +95,9 @@ const plan = (c: Cib.Cib): Transition => {
 
 const summary = (t: Transition) =>
   t.summary.map((d) => `${d.verb} ${d.resource} ${d.from?.node ?? ""}->${d.to?.node ?? ""}`)
+
+/** The summary without clone instance numbers (which instance goes where is not asserted). */
+const instanceSummary = (t: Transition) => summary(t).map((line) => line.replace(/:\d+/, ""))
 
 describe("Policy.schedule", () => {
   it("starts a new resource on the preferred node and probes it everywhere first", () => {
@@ -217,18 +235,8 @@ describe("Policy.schedule", () => {
   })
 
   it("spreads an anonymous clone over the nodes and promotes the instance with the best promotion score", () => {
-    const clone: Cib.Clone = {
-      _tag: "Clone",
-      id: "ms",
-      legacyMaster: false,
-      instanceAttributes: [],
-      metaAttributes: [nvset("ms-meta", { promotable: "true" })],
-      child: primitive("drbd")
-    }
-    const withScore = (state: Cib.NodeState, score: string): Cib.NodeState => ({
-      ...state,
-      transientAttributes: { sets: [nvset(`${state.id}-attrs`, { "master-drbd": score })] }
-    })
+    const clone = cloneOf("ms", primitive("drbd"), { promotable: "true" })
+    const withScore = (state: Cib.NodeState, score: string) => withAttributes(state, { "master-drbd": score })
     const t = plan(
       cib(
         [clone],
@@ -239,7 +247,7 @@ describe("Policy.schedule", () => {
         ]
       )
     )
-    expect(summary(t).map((line) => line.replace(/:\d+/, ""))).toEqual(["Promote drbd n2->n2"])
+    expect(instanceSummary(t)).toEqual(["Promote drbd n2->n2"])
     expect(t.summary[0]!.from?.role).toBe("Unpromoted")
     expect(t.summary[0]!.to?.role).toBe("Promoted")
     // the monitor configured without a role is for the unpromoted role: cancelled on promotion
@@ -286,10 +294,7 @@ describe("Policy.schedule", () => {
       [],
       [onlineNode("n1", [running("web")]), onlineNode("n2", [notRunning("web")])]
     )
-    const red: Cib.NodeState = {
-      ...onlineNode("n1", [running("web")]),
-      transientAttributes: { sets: [nvset("n1-status", { "#health-disk": "red" })] }
-    }
+    const red = withAttributes(onlineNode("n1", [running("web")]), { "#health-disk": "red" })
     const c: Cib.Cib = {
       ...base,
       configuration: {
@@ -335,17 +340,12 @@ describe("Policy.schedule", () => {
     expect(summary(t)).toEqual(["Fence n1 ->", "Recover db n1->n2"])
   })
   it("starts an interleaved clone's instance only after the other clone's instance on its node", () => {
-    const clone = (id: string, child: string, meta: Record<string, string> = {}): Cib.Clone => ({
-      _tag: "Clone",
-      id,
-      legacyMaster: false,
-      instanceAttributes: [],
-      metaAttributes: [nvset(`${id}-meta`, meta)],
-      child: primitive(child)
-    })
     const t = plan(
       cib(
-        [clone("base-clone", "base"), clone("app-clone", "app", { interleave: "true" })],
+        [
+          cloneOf("base-clone", primitive("base")),
+          cloneOf("app-clone", primitive("app"), { interleave: "true" })
+        ],
         [
           {
             _tag: "Location",
@@ -366,7 +366,7 @@ describe("Policy.schedule", () => {
       )
     )
     // no base instance can run on n1, so no app instance starts there (and none is reported blocked)
-    expect(summary(t).map((line) => line.replace(/:\d+/, ""))).toEqual(["Start base ->n2", "Start app ->n2"])
+    expect(instanceSummary(t)).toEqual(["Start base ->n2", "Start app ->n2"])
     const key = (a: Transition["actions"][number]) => `${a.key.replace(/:\d+/, "")}@${a.node ?? ""}`
     const byKey = new Map(t.actions.map((a) => [key(a), a.id]))
     expect(t.edges).toContainEqual({
@@ -413,14 +413,7 @@ describe("Policy.schedule", () => {
   it("promotes where the stack colocated with the Promoted role can run (a failure bans a member)", () => {
     // drbd promotable, group fs+db colocated with the Promoted role and ordered after the promotion;
     // db reached migration-threshold on n1: Pacemaker moves the whole stack and the Promoted role to n2
-    const clone: Cib.Clone = {
-      _tag: "Clone",
-      id: "drbd-clone",
-      legacyMaster: false,
-      instanceAttributes: [],
-      metaAttributes: [nvset("drbd-meta", { promotable: "true" })],
-      child: primitive("drbd")
-    }
+    const clone = cloneOf("drbd-clone", primitive("drbd"), { promotable: "true" })
     const group: Cib.Group = {
       _tag: "Group",
       id: "stack",
@@ -432,10 +425,8 @@ describe("Policy.schedule", () => {
       ...running("drbd"),
       ops: [op("drbd", "start", 0, 2), op("drbd", "promote", 0, 4)]
     }
-    const node = (name: string, lrm: ReadonlyArray<Cib.LrmResource>, attrs: Record<string, string>) => ({
-      ...onlineNode(name, lrm),
-      transientAttributes: { sets: [nvset(`${name}-attrs`, attrs)] }
-    })
+    const node = (name: string, lrm: ReadonlyArray<Cib.LrmResource>, attrs: Record<string, string>) =>
+      withAttributes(onlineNode(name, lrm), attrs)
     const constraints: ReadonlyArray<Cib.Constraint> = [
       {
         _tag: "Colocation",
@@ -464,10 +455,9 @@ describe("Policy.schedule", () => {
       }),
       node("n2", [running("drbd"), notRunning("fs"), notRunning("db")], { "master-drbd": "100" })
     ]
-    const stripped = (t: Transition) => summary(t).map((line) => line.replace(/:\d+/, ""))
-    expect(stripped(plan(cib([clone, group], constraints, status("2"))))).toEqual([])
+    expect(instanceSummary(plan(cib([clone, group], constraints, status("2"))))).toEqual([])
     const t = plan(cib([clone, group], constraints, status("3")))
-    expect(stripped(t).sort()).toEqual(
+    expect(instanceSummary(t).sort()).toEqual(
       ["Demote drbd n1->n1", "Promote drbd n2->n2", "Move fs n1->n2", "Move db n1->n2"].sort()
     )
     // the explanation of the demoted instance names the colocation that lowered n1
@@ -480,14 +470,7 @@ describe("Policy.schedule", () => {
   })
 
   it("does not restart what is ordered after a clone when the clone only starts on another node", () => {
-    const clone: Cib.Clone = {
-      _tag: "Clone",
-      id: "ping-clone",
-      legacyMaster: false,
-      instanceAttributes: [],
-      metaAttributes: [],
-      child: primitive("ping")
-    }
+    const clone = cloneOf("ping-clone", primitive("ping"))
     const t = plan(
       cib(
         [clone, primitive("web")],
@@ -502,7 +485,7 @@ describe("Policy.schedule", () => {
         ]
       )
     )
-    expect(summary(t).map((line) => line.replace(/:\d+/, ""))).toEqual(["Start ping ->n2"])
+    expect(instanceSummary(t)).toEqual(["Start ping ->n2"])
   })
   it("reacts to on-fail=standby by moving everything off the node, and to on-fail=demote by demoting", () => {
     const failing = (onFail: string): Cib.Primitive => ({
@@ -536,29 +519,20 @@ describe("Policy.schedule", () => {
     )
     expect(summary(t)).toEqual(["Recover db n1->n2", "Move web n1->n2"])
 
-    const clone: Cib.Clone = {
-      _tag: "Clone",
-      id: "ms",
-      legacyMaster: false,
+    const promotedMonitor: Cib.Operation = {
+      id: "drbd-mon",
+      name: "monitor",
+      interval: 10000,
+      role: "Promoted",
+      onFail: "demote",
       instanceAttributes: [],
-      metaAttributes: [nvset("ms-meta", { promotable: "true" })],
-      child: {
-        ...primitive("drbd"),
-        operations: {
-          ops: [
-            {
-              id: "drbd-mon",
-              name: "monitor",
-              interval: 10000,
-              role: "Promoted",
-              onFail: "demote",
-              instanceAttributes: [],
-              metaAttributes: []
-            }
-          ]
-        }
-      }
+      metaAttributes: []
     }
+    const clone = cloneOf(
+      "ms",
+      { ...primitive("drbd"), operations: { ops: [promotedMonitor] } },
+      { promotable: "true" }
+    )
     const promotedFailed: Cib.LrmResource = {
       ...running("drbd"),
       ops: [
@@ -571,9 +545,6 @@ describe("Policy.schedule", () => {
       cib([clone], [], [onlineNode("n1", [promotedFailed]), onlineNode("n2", [notRunning("drbd")])])
     )
     // no promotion score anywhere: demoted in place, not stopped and started
-    expect(summary(demoted).map((line) => line.replace(/:\d+/, ""))).toEqual([
-      "Demote drbd n1->n1",
-      "Start drbd ->n2"
-    ])
+    expect(instanceSummary(demoted)).toEqual(["Demote drbd n1->n1", "Start drbd ->n2"])
   })
 })

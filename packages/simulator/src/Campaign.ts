@@ -66,7 +66,7 @@ export const run = async (options: Options): Promise<Summary> => {
       options.print(Simulation.report(result))
       if (options.shrink) {
         const shrunk = await Shrink.shrink(runOptions, result)
-        options.print(`shrunk in ${shrunk.tries} runs to ${shrunk.schedule.length} faults:`)
+        options.print(`shrunk in ${shrunk.tries} runs to ${shrunk.result.schedule.length} faults:`)
         options.print(Simulation.report(shrunk.result, { traceLines: 40 }))
       }
     }

@@ -7,7 +7,7 @@ import type * as Faults from "./Faults.ts"
 import * as Simulation from "./Simulation.ts"
 
 export interface Shrunk {
-  readonly schedule: ReadonlyArray<Faults.Scheduled>
+  /** The last failing run: its `schedule` is the shrunk one. */
   readonly result: Simulation.Result
   /** Runs the shrinker made. */
   readonly tries: number
@@ -50,5 +50,5 @@ export const shrink = async (
       }
     }
   }
-  return { schedule: best.schedule, result: best, tries }
+  return { result: best, tries }
 }

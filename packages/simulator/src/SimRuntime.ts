@@ -145,10 +145,6 @@ export class SimRuntime {
     if (parked !== undefined) this.tasks.push(...parked)
   }
 
-  isFrozen(node: string) {
-    return this.parked.has(node)
-  }
-
   get currentTime() {
     return this.now
   }

@@ -29,7 +29,7 @@ import {
 import * as Faults from "./Faults.ts"
 import { DeterministicAead } from "./internal/aead.ts"
 import { currentNode, SimRuntime } from "./SimRuntime.ts"
-import { type Model, type Mutation, modelOf, type Violation, World } from "./World.ts"
+import { type Mutation, modelOf, type Violation, World } from "./World.ts"
 
 export interface Options {
   readonly seed: number
@@ -152,6 +152,7 @@ export const run = async (options: Options): Promise<Result> => {
   const runtime = new SimRuntime()
   const names = nodeNames.slice(0, options.nodes)
   const nodes = names.map((name, i) => ({ name, id: i + 1 }))
+  const idOf = (name: string) => names.indexOf(name) + 1
   const schedule =
     options.schedule ??
     Faults.generate(options.seed, {
@@ -224,12 +225,12 @@ export const run = async (options: Options): Promise<Result> => {
     })
 
     const booting = new Set<string>()
-    const boot = (name: string, id: number): Effect.Effect<void> =>
+    const boot = (name: string): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (running.has(name) || booting.has(name)) return Effect.void
         booting.add(name)
         return Effect.ensuring(
-          bootNode(name, id),
+          bootNode(name, idOf(name)),
           Effect.sync(() => booting.delete(name))
         )
       })
@@ -343,7 +344,7 @@ export const run = async (options: Options): Promise<Result> => {
         say(name, "powered off")
       })
 
-    const bootAll = Effect.forEach(nodes, (n) => boot(n.name, n.id), { discard: true })
+    const bootAll = Effect.forEach(names, boot, { discard: true })
 
     /** Reboots the driver owes to fence devices (a reboot action boots the machine 5 s later). */
     const serviceFencing = Effect.gen(function* () {
@@ -355,11 +356,7 @@ export const run = async (options: Options): Promise<Result> => {
         }
         yield* powerOff(next.node)
         if (next.reboot)
-          yield* Effect.fork(
-            Effect.sleep(Duration.seconds(5)).pipe(
-              Effect.zipRight(boot(next.node, nodes.find((n) => n.name === next.node)!.id))
-            )
-          )
+          yield* Effect.fork(Effect.sleep(Duration.seconds(5)).pipe(Effect.zipRight(boot(next.node))))
       }
     })
 
@@ -412,11 +409,7 @@ export const run = async (options: Options): Promise<Result> => {
     yield* Effect.forEach(undo, Fiber.interrupt, { discard: true })
     yield* network.heal
     for (const n of names) runtime.thaw(n)
-    world.faults.failingStarts.clear()
-    world.faults.failingStops.clear()
-    world.faults.slowFactor = 1
-    world.faults.fenceFailing = false
-    world.faults.fenceDelayMs = 0
+    world.clearFaults()
     diskFailing.clear()
     say("sim", "faults stopped")
     const deadline = runtime.currentTime + (options.convergeMs ?? 180_000)
@@ -442,18 +435,18 @@ export const run = async (options: Options): Promise<Result> => {
         switch (fault._tag) {
           case "Crash":
             yield* powerOff(fault.node)
-            return boot(fault.node, nodes.find((n) => n.name === fault.node)!.id)
+            return boot(fault.node)
           case "Freeze":
             runtime.freeze(fault.node)
             return Effect.sync(() => runtime.thaw(fault.node))
           case "Isolate": {
-            const id = nodes.find((n) => n.name === fault.node)!.id
+            const id = idOf(fault.node)
             yield* network.cut(`10.0.0.${id}`)
             yield* network.cut(`10.0.1.${id}`)
             return Effect.zipRight(network.restore(`10.0.0.${id}`), network.restore(`10.0.1.${id}`))
           }
           case "LinkDown": {
-            const address = `10.0.${fault.link}.${nodes.find((n) => n.name === fault.node)!.id}`
+            const address = `10.0.${fault.link}.${idOf(fault.node)}`
             yield* network.cut(address)
             return network.restore(address)
           }
@@ -480,11 +473,8 @@ export const run = async (options: Options): Promise<Result> => {
             const resources = [...(world.machines.get(fault.node)?.keys() ?? [])].filter(
               (r) => world.stateOf(fault.node, r) === "started"
             )
-            const victim =
-              resources[
-                (yield* Random.nextIntBetween(0, Math.max(1, resources.length))) %
-                  Math.max(1, resources.length)
-              ]
+            // drawn even when there is none, so that the draws after it stay where replays expect them
+            const victim = resources[yield* Random.nextIntBetween(0, Math.max(1, resources.length))]
             if (victim !== undefined) {
               world.machines.get(fault.node)!.delete(victim)
               say("world", `${victim} died on ${fault.node}`)
@@ -524,7 +514,7 @@ export const run = async (options: Options): Promise<Result> => {
     const cibs = yield* Effect.forEach([...running.values()], (r) => r.replica.query)
     const versions = new Set(cibs.map((c) => JSON.stringify(c.version)))
     if (versions.size !== 1) return `CIB versions differ: ${[...versions].join(" ")}`
-    const model: Model = world.model
+    const { model } = world
     for (const r of model.exclusive) {
       const on = world.activeOn(r)
       if (on.length !== 1 || world.stateOf(on[0]!, r) !== "started") return `${r} runs on [${on.join(", ")}]`

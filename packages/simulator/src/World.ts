@@ -13,7 +13,7 @@
  * - a machine starts, promotes or fences only while its membership has quorum.
  */
 import { type Cib, Cib as CibModule } from "@ha/cib"
-import { Native as NativeAgent, type ResourceAgent } from "@ha/executor"
+import { ExitCode, Native as NativeAgent, type ResourceAgent } from "@ha/executor"
 import { type FenceAgent, Native as NativeFence } from "@ha/fencing"
 import { Effect } from "effect"
 
@@ -82,6 +82,14 @@ export interface AgentFaults {
   fenceDelayMs: number
 }
 
+const noFaults = (): AgentFaults => ({
+  failingStarts: new Set(),
+  failingStops: new Set(),
+  slowFactor: 1,
+  fenceFailing: false,
+  fenceDelayMs: 0
+})
+
 /** The test-only broken variants the invariants must catch. */
 export type Mutation = "fencing-skipped" | "ordering-ignored" | "quorum-ignored"
 
@@ -94,22 +102,35 @@ export interface Hooks {
   readonly powerOff: (node: string, reboot: boolean) => void
 }
 
+const { Ocf } = ExitCode
+
 const baseOf = (resource: string) => {
   const colon = resource.indexOf(":")
   return colon < 0 ? resource : resource.slice(0, colon)
+}
+
+type Change = "start" | "stop" | "promote" | "demote"
+
+/** A changing action's state while it runs, and once it succeeded (undefined: stopped). */
+const transient: Record<Change, State> = {
+  start: "starting",
+  promote: "promoting",
+  demote: "demoting",
+  stop: "stopping"
+}
+const after: Record<Change, State | undefined> = {
+  start: "started",
+  promote: "promoted",
+  demote: "started",
+  stop: undefined
 }
 
 export class World {
   /** machine -> resource (clone instance names folded to the primitive) -> state; absent = stopped */
   readonly machines = new Map<string, Map<string, State>>()
   readonly violations: Array<Violation> = []
-  readonly faults: AgentFaults = {
-    failingStarts: new Set(),
-    failingStops: new Set(),
-    slowFactor: 1,
-    fenceFailing: false,
-    fenceDelayMs: 0
-  }
+  /** Replaced whole by {@link clearFaults}: read it through the world each time. */
+  faults: AgentFaults = noFaults()
   readonly fencings: Array<{ readonly at: number; readonly by: string; readonly target: string }> = []
   actions = 0
 
@@ -121,6 +142,11 @@ export class World {
     readonly mutation: Mutation | undefined
   ) {
     for (const n of nodes) this.machines.set(n, new Map())
+  }
+
+  /** Turns every agent and fence device fault off (the fault phase is over). */
+  clearFaults() {
+    this.faults = noFaults()
   }
 
   stateOf(node: string, resource: string): State | undefined {
@@ -157,7 +183,7 @@ export class World {
   }
 
   /** The checks made when `action` begins on `node` for `resource`. */
-  private check(node: string, resource: string, action: string) {
+  private check(node: string, resource: string, action: Change) {
     const { model } = this
     if ((action === "start" || action === "promote") && !this.hooks.quorate(node))
       this.violate("quorum", `${action} ${resource} on ${node}, which has no quorum`)
@@ -207,50 +233,43 @@ export class World {
   /** One machine's agent of `type`: runs actions against the ground truth after the checks. */
   agent(node: string, type: string): ResourceAgent.ResourceAgent {
     const world = this
-    const act =
-      (action: "start" | "stop" | "promote" | "demote" | "monitor" | "notify") =>
-      (request: ResourceAgent.ActionRequest) =>
-        Effect.gen(function* () {
-          // a powered-off machine's fibers run until interrupted, but its agents do nothing
-          if (world.off.has(node)) return yield* Effect.never
-          const resource = baseOf(request.resource)
-          const before = world.stateOf(node, resource)
-          if (action === "monitor") {
-            // a monitor reports what runs; a half-done start reads as running, a failed one as failed
-            const rc = before === undefined ? 7 : before === "promoted" ? 8 : before === "failed" ? 1 : 0
-            return { rc }
-          }
-          if (action === "notify") return { rc: 0 }
-          world.actions++
-          world.check(node, resource, action)
-          const transient: Record<string, State> = {
-            start: "starting",
-            promote: "promoting",
-            demote: "demoting",
-            stop: "stopping"
-          }
-          world.set(node, resource, transient[action])
-          world.hooks.trace(node, `${action} ${request.resource}`)
-          yield* Effect.sleep(Math.round(world.agentDurationMs * world.faults.slowFactor))
-          if (world.off.has(node)) return yield* Effect.never
-          const fails =
-            (action === "start" && world.faults.failingStarts.has(node)) ||
-            (action === "stop" && world.faults.failingStops.has(node))
-          if (fails) {
-            // a failed start or stop leaves the resource in an unknown, possibly active state
-            world.set(node, resource, "failed")
-            world.hooks.trace(node, `${action} ${request.resource} failed`)
-            return { rc: 1, exitReason: "simulated failure" }
-          }
-          const after: Record<string, State | undefined> = {
-            start: "started",
-            promote: "promoted",
-            demote: "started",
-            stop: undefined
-          }
-          world.set(node, resource, after[action])
-          return { rc: 0 }
-        })
+    const act = (action: Change | "monitor" | "notify") => (request: ResourceAgent.ActionRequest) =>
+      Effect.gen(function* () {
+        // a powered-off machine's fibers run until interrupted, but its agents do nothing
+        if (world.off.has(node)) return yield* Effect.never
+        const resource = baseOf(request.resource)
+        const before = world.stateOf(node, resource)
+        if (action === "monitor") {
+          // a monitor reports what runs; a half-done start reads as running, a failed one as failed
+          const rc =
+            before === undefined
+              ? Ocf.notRunning
+              : before === "promoted"
+                ? Ocf.runningPromoted
+                : before === "failed"
+                  ? Ocf.error
+                  : Ocf.ok
+          return { rc }
+        }
+        if (action === "notify") return { rc: Ocf.ok }
+        world.actions++
+        world.check(node, resource, action)
+        world.set(node, resource, transient[action])
+        world.hooks.trace(node, `${action} ${request.resource}`)
+        yield* Effect.sleep(Math.round(world.agentDurationMs * world.faults.slowFactor))
+        if (world.off.has(node)) return yield* Effect.never
+        const fails =
+          (action === "start" && world.faults.failingStarts.has(node)) ||
+          (action === "stop" && world.faults.failingStops.has(node))
+        if (fails) {
+          // a failed start or stop leaves the resource in an unknown, possibly active state
+          world.set(node, resource, "failed")
+          world.hooks.trace(node, `${action} ${request.resource} failed`)
+          return { rc: Ocf.error, exitReason: "simulated failure" }
+        }
+        world.set(node, resource, after[action])
+        return { rc: Ocf.ok }
+      })
     return NativeAgent.make(type, {
       metadata: {
         name: type,

@@ -46,8 +46,8 @@ describe("mutations are caught", () => {
 
     // the shrinker keeps a schedule that still fails and is no longer
     const shrunk = await Shrink.shrink(options!, result!, 4)
-    expect(shrunk.schedule.length).toBeGreaterThan(0)
-    expect(shrunk.schedule.length).toBeLessThanOrEqual(result!.schedule.length)
+    expect(shrunk.result.schedule.length).toBeGreaterThan(0)
+    expect(shrunk.result.schedule.length).toBeLessThanOrEqual(result!.schedule.length)
     expect(shrunk.result.violations[0]?.invariant).toBe(result!.violations[0]?.invariant)
   }, 240_000)
 

@@ -159,26 +159,6 @@ export const clear = (
   })
 
 /** Sets (or with `undefined` removes) a pair in the first rule-less set, creating it when needed. */
-const setPair = (
-  sets: ReadonlyArray<Cib.NvSet>,
-  setId: string,
-  name: string,
-  value: string | undefined
-): ReadonlyArray<Cib.NvSet> => {
-  if (value === undefined)
-    return sets.map((set) =>
-      set.rules.length > 0 ? set : { ...set, nvpairs: set.nvpairs.filter((p) => p.name !== name) }
-    )
-  const index = sets.findIndex((set) => set.rules.length === 0 && set.idRef === undefined)
-  const target: Cib.NvSet = sets[index] ?? { id: setId, rules: [], nvpairs: [] }
-  const pair: Cib.NvPair = { id: `${target.id ?? setId}-${name}`, name, value }
-  const nvpairs = target.nvpairs.some((p) => p.name === name)
-    ? target.nvpairs.map((p) => (p.name === name ? { ...p, value } : p))
-    : [...target.nvpairs, pair]
-  const updated = { ...target, nvpairs }
-  return index < 0 ? [...sets, updated] : sets.map((set, i) => (i === index ? updated : set))
-}
-
 const mapResources = (cib: Cib.Cib, id: string, change: (r: Editable) => Editable): Cib.Cib => {
   const primitive = (p: Cib.Primitive): Cib.Primitive => (p.id === id ? (change(p) as Cib.Primitive) : p)
   const group = (g: Cib.Group): Cib.Group =>
@@ -226,7 +206,7 @@ export const targetRole = (cib: Cib.Cib, id: string): string | undefined =>
 export const forceTargetRole = (cib: Cib.Cib, id: string, role: string | undefined): Cib.Cib =>
   mapResources(cib, id, (r) => ({
     ...r,
-    metaAttributes: setPair(r.metaAttributes, `${id}-meta_attributes`, "target-role", role)
+    metaAttributes: Cib.setNvPair(r.metaAttributes, `${id}-meta_attributes`, "target-role", role)
   }))
 
 export type NodeMode = "standby" | "online" | "maintenance"
@@ -241,10 +221,15 @@ export const setNodeMode = (cib: Cib.Cib, name: string, mode: NodeMode): Either.
     if (mode === "online") {
       if (!has("standby") && !has("maintenance"))
         return yield* Either.left(refused(`${name} is neither in standby nor in maintenance`))
-      attributes = setPair(setPair(attributes, setId, "standby", undefined), setId, "maintenance", undefined)
+      attributes = Cib.setNvPair(
+        Cib.setNvPair(attributes, setId, "standby", undefined),
+        setId,
+        "maintenance",
+        undefined
+      )
     } else {
       if (has(mode)) return yield* Either.left(refused(`${name} is already in ${mode}`))
-      attributes = setPair(attributes, setId, mode, "on")
+      attributes = Cib.setNvPair(attributes, setId, mode, "on")
     }
     const nodes = cib.configuration.nodes.map((n) =>
       n === node ? { ...n, instanceAttributes: attributes } : n
@@ -281,7 +266,7 @@ export const setNodeAttribute = (
       return value === undefined
         ? Status.removeAttribute(cib, name, attribute)
         : Status.setAttribute(cib, name, attribute, value)
-    const attributes = setPair(node.instanceAttributes, `nodes-${node.id}`, attribute, value)
+    const attributes = Cib.setNvPair(node.instanceAttributes, `nodes-${node.id}`, attribute, value)
     const nodes = cib.configuration.nodes.map((n) =>
       n === node ? { ...n, instanceAttributes: attributes } : n
     )

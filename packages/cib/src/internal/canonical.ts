@@ -1,17 +1,22 @@
 import { sha256OfText } from "./sha256.ts"
 
+const scalar = (value: unknown): string => JSON.stringify(value) ?? "null"
+
 /**
  * Canonical JSON of plain model data: object keys sorted, arrays in order, no whitespace. Two
  * models are structurally equal exactly when their canonical forms are equal.
  */
-export const canonicalJson = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
+export const canonicalJson = (value: unknown): string =>
+  value === null || typeof value !== "object" ? scalar(value) : canonicalForm(value, canonicalJson)
+
+/** An object's or array's canonical form, each element or field value written by `part`. */
+const canonicalForm = (value: object, part: (value: unknown) => string): string => {
+  if (Array.isArray(value)) return `[${value.map(part).join(",")}]`
   const record = value as Record<string, unknown>
   const keys = Object.keys(record)
     .filter((k) => record[k] !== undefined)
     .sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${part(record[k])}`).join(",")}}`
 }
 
 /** Longest canonical form kept inline in its parent's summary rather than replaced by its hash. */
@@ -21,7 +26,7 @@ const INLINE = 64
 const representations = new WeakMap<object, string>()
 
 const representation = (value: unknown): string => {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
+  if (value === null || typeof value !== "object") return scalar(value)
   const known = representations.get(value)
   if (known !== undefined) return known
   const text = summaryOf(value)
@@ -30,14 +35,7 @@ const representation = (value: unknown): string => {
   return computed
 }
 
-const summaryOf = (value: object): string => {
-  if (Array.isArray(value)) return `[${value.map(representation).join(",")}]`
-  const record = value as Record<string, unknown>
-  const keys = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${representation(record[k])}`).join(",")}}`
-}
+const summaryOf = (value: object): string => canonicalForm(value, representation)
 
 /**
  * A canonical form of `value` that stands for its whole content, Merkle style: like
@@ -49,4 +47,4 @@ const summaryOf = (value: object): string => {
  * changed) is summarized in time proportional to that path, not to the whole value.
  */
 export const canonicalSummary = (value: unknown): string =>
-  value === null || typeof value !== "object" ? (JSON.stringify(value) ?? "null") : summaryOf(value)
+  value === null || typeof value !== "object" ? scalar(value) : summaryOf(value)

@@ -11,7 +11,7 @@ import type { Cib } from "@ha/cib"
 import type { NodeHistory } from "./history.ts"
 import type { NodeInfo } from "./nodes.ts"
 import type { Resource } from "./resources.ts"
-import { type RuleContext, resolveNvSets } from "./rules.ts"
+import { compareVersions, type RuleContext, resolveNvSets } from "./rules.ts"
 
 const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21]
 const K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0)
@@ -84,9 +84,7 @@ const escapeAttribute = (v: string) =>
     : v
 
 /** The digest of a set of parameters (Pacemaker's op-digest). */
-export const parametersDigest = (params: ReadonlyMap<string, string>): string => digestOf(params)
-
-const digestOf = (params: ReadonlyMap<string, string>): string => {
+export const parametersDigest = (params: ReadonlyMap<string, string>): string => {
   const names = [...params.keys()].sort()
   let text = " <parameters"
   for (const name of names) text += ` ${name}="${escapeAttribute(params.get(name)!)}"`
@@ -123,21 +121,11 @@ export const checkDigest = (
   // a CIB with its secrets masked (passwords as ****) is compared without the secret parameters
   if (result !== "match" && op.opSecureDigest !== undefined) {
     const hidden = words(op.opSecureParams)
-    const covered = atLeast(op.crmFeatureSet, [3, 16, 0]) ? params : resourceParams()
+    const covered = compareVersions(op.crmFeatureSet ?? "0", "3.16.0") >= 0 ? params : resourceParams()
     const shown = new Map([...covered].filter(([name]) => !hidden.has(name)))
     if (parametersDigest(shown) === op.opSecureDigest) return "match"
   }
   return result
-}
-
-/** Whether a feature-set version (`3.0.14`) is at least `min`. */
-const atLeast = (version: string | undefined, min: ReadonlyArray<number>): boolean => {
-  const parts = (version ?? "0").split(".").map((p) => Number.parseInt(p, 10) || 0)
-  for (let i = 0; i < min.length; i++) {
-    const v = parts[i] ?? 0
-    if (v !== min[i]) return v > min[i]!
-  }
-  return true
 }
 
 const words = (text: string | undefined): ReadonlySet<string> =>

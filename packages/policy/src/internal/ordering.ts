@@ -47,6 +47,7 @@ export const applyOrders = (
     // clone-min / require-all=false: `then` waits for enough instances, through a pseudo-action
     const minimum =
       o.first.kind === "clone" ? (o.first.cloneMin > 0 ? o.first.cloneMin : o.requireAll ? 0 : 1) : 0
+    const instanceStarts = o.first.kind === "clone" ? lookup(o.first, "instance-starts", false) : []
     if (mandatory && o.firstAction === "start" && minimum > 0) {
       const enough = graph.action({
         key: `clone-one-or-more:${o.id}`,
@@ -57,18 +58,18 @@ export const applyOrders = (
         minRunnable: minimum
       })
       // (in the graph when an instance starts)
-      for (const f of lookup(o.first, "instance-starts", false)) graph.order(f, enough, { impliesThen: true })
+      for (const f of instanceStarts) graph.order(f, enough, { impliesThen: true })
       for (const t of thens) graph.order(enough, t, { runnableLeft: true, reason: `${o.first.id} start` })
     }
     const firsts = minimum > 0 && o.firstAction === "start" ? [] : lookup(o.first, o.firstAction, true)
+    // an asymmetrical order never forces `then`
+    const implies = mandatory && o.symmetrical && (o.thenAction !== "stop" || o.firstAction === "stop")
     for (const f of firsts)
       for (const t of thens) {
-        // an asymmetrical order never forces `then`, and a start of a resource that stays where it
-        // runs is not blocked by it
+        // a start of a resource that stays where it runs is not blocked by an asymmetrical order
         const staying =
           t.task === "start" &&
           ((t.kind === "rsc_op" && !t.required && t.runnable) || o.then.kind !== "primitive")
-        const implies = mandatory && o.symmetrical && (o.thenAction !== "stop" || o.firstAction === "stop")
         // a clone's start forces a primitive's start only when an instance starts on its node
         const perNode =
           implies && o.first.kind === "clone" && o.firstAction === "start" && t.kind === "rsc_op"
@@ -78,14 +79,13 @@ export const applyOrders = (
           reason: `${o.first.id} ${o.firstAction}`
         })
         if (perNode)
-          for (const a of lookup(o.first, "instance-starts", false))
+          for (const a of instanceStarts)
             if (a.node === t.node)
               graph.order(a, t, { impliesThen: true, silent: true, reason: `${o.first.id} ${o.firstAction}` })
       }
     // a mandatory order into a group or clone makes each member start again when `first` must happen
     // (when `first` is a clone: when it must happen on the member's node)
     if (mandatory && o.symmetrical && o.thenAction === "start" && o.then.kind !== "primitive") {
-      const instanceStarts = o.first.kind === "clone" ? lookup(o.first, "instance-starts", false) : []
       for (const m of lookup(o.then, "member-starts", false)) {
         const before = o.first.kind === "clone" ? instanceStarts.filter((a) => a.node === m.node) : firsts
         for (const f of before)
@@ -95,8 +95,9 @@ export const applyOrders = (
     if (!o.symmetrical) {
       // into a group or clone, an asymmetrical order blocks each member's start (but those staying)
       if (mandatory && o.thenAction === "start" && o.then.kind !== "primitive") {
+        const memberStarts = lookup(o.then, "instance-starts", false)
         for (const f of firsts)
-          for (const m of lookup(o.then, "instance-starts", false))
+          for (const m of memberStarts)
             if (!(m.kind === "rsc_op" && !m.required && m.runnable))
               graph.order(f, m, {
                 runnableLeft: true,

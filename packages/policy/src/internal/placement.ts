@@ -122,6 +122,32 @@ export const ruleRole = (rule: Cib.Rule): "Promoted" | "Unpromoted" | undefined 
   return role === "Promoted" || role === "Unpromoted" ? role : undefined
 }
 
+/**
+ * A location constraint's score on a node: its score on its own node, or the highest of its rules
+ * (those `counts` accepts) that hold there; undefined when it says nothing about the node.
+ */
+export const locationScore = (
+  loc: LocationRule,
+  node: NodeInfo,
+  now: number,
+  counts: (rule: Cib.Rule) => boolean
+): number | undefined => {
+  if (loc.node !== undefined) return loc.node === node.name ? loc.score : undefined
+  let score: number | undefined
+  for (const rule of loc.rules) {
+    if (!counts(rule) || !evaluate(rule, { attributes: node.attributes, now })) continue
+    const rs =
+      rule.scoreAttribute === undefined
+        ? (rule.score ?? 0)
+        : (Score.parse(node.attributes.get(rule.scoreAttribute) ?? "") ?? 0)
+    score = score === undefined ? rs : Math.max(score, rs)
+  }
+  return score
+}
+
+/** Rules without a role score placement (those for the Promoted or Unpromoted role score promotion). */
+const withoutRole = (rule: Cib.Rule) => ruleRole(rule) === undefined
+
 const firstPrimitive = (r: Resource): Resource | undefined =>
   r.kind === "primitive" ? r : r.children[0] ? firstPrimitive(r.children[0]) : undefined
 
@@ -173,20 +199,7 @@ export const place = (input: PlacementInput): PlacementResult => {
       const a = allowed.get(p.id)!
       for (let i = 0; i < n; i++) {
         const node = nodes[i]!
-        let score: number | undefined
-        if (loc.node !== undefined) {
-          if (loc.node === node.name) score = loc.score
-        } else {
-          for (const rule of loc.rules) {
-            // a rule for the Promoted or Unpromoted role scores promotion (promotion.ts)
-            if (ruleRole(rule) !== undefined) continue
-            if (!evaluate(rule, { attributes: node.attributes, now: input.now })) continue
-            let rs = rule.score ?? 0
-            if (rule.scoreAttribute !== undefined)
-              rs = Score.parse(node.attributes.get(rule.scoreAttribute) ?? "") ?? 0
-            score = score === undefined ? rs : Math.max(score, rs)
-          }
-        }
+        let score = locationScore(loc, node, input.now, withoutRole)
         if (score === undefined) {
           if (loc.discovery === "exclusive") {
             const set = exclusive.get(p.id) ?? new Set<number>()
@@ -513,20 +526,7 @@ export const place = (input: PlacementInput): PlacementResult => {
     for (const loc of locationsOf.get(clone) ?? []) {
       if (loc.role !== undefined) continue
       for (let i = 0; i < n; i++) {
-        const node = nodes[i]!
-        let score: number | undefined
-        if (loc.node !== undefined) {
-          if (loc.node === node.name) score = loc.score
-        } else {
-          for (const rule of loc.rules) {
-            if (ruleRole(rule) !== undefined) continue
-            if (!evaluate(rule, { attributes: node.attributes, now: input.now })) continue
-            let rs = rule.score ?? 0
-            if (rule.scoreAttribute !== undefined)
-              rs = Score.parse(node.attributes.get(rule.scoreAttribute) ?? "") ?? 0
-            score = score === undefined ? rs : Math.max(score, rs)
-          }
-        }
+        const score = locationScore(loc, nodes[i]!, input.now, withoutRole)
         if (score === undefined) continue
         weights[i] = options.symmetricCluster || weights[i]! > -INF ? Score.add(weights[i]!, score) : score
       }

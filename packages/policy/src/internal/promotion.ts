@@ -8,13 +8,12 @@
  * Promoted role is colocated with, and the preferences of those colocated with the Promoted role, are
  * merged: each instance that may be promoted is ranked by its node's total.
  */
-import { Score } from "@ha/cib"
+import { type Cib, Score } from "@ha/cib"
 import type { Reason, Role } from "../Transition.ts"
 import type { ColocationRule, LocationRule } from "./constraints.ts"
 import type { NodeInfo } from "./nodes.ts"
-import { ruleRole } from "./placement.ts"
+import { locationScore, ruleRole } from "./placement.ts"
 import { baseId, type Resource } from "./resources.ts"
-import { evaluate } from "./rules.ts"
 
 export interface PromotionInput {
   readonly clone: Resource
@@ -52,11 +51,24 @@ const INF = Score.INFINITY
 const primitivesOf = (r: Resource): ReadonlyArray<Resource> =>
   r.kind === "primitive" ? [r] : r.children.flatMap(primitivesOf)
 
+const forPromoted = (rule: Cib.Rule) => ruleRole(rule) === "Promoted"
+const everyRule = () => true
+
 export const promote = (
   input: PromotionInput
 ): { readonly roles: ReadonlyMap<string, Role>; readonly weights: ReadonlyArray<number> } => {
   const { clone, nodes } = input
   const roles = new Map<string, Role>()
+  // where each colocation's primary is placed: the same for every instance, so looked up once
+  const placedPrimary = new Map<ColocationRule, ReadonlyArray<number>>()
+  const whereIs = (c: ColocationRule) => {
+    let where = placedPrimary.get(c)
+    if (where === undefined) {
+      where = input.nodeOf(c.primary, c.primaryRole)
+      placedPrimary.set(c, where)
+    }
+    return where
+  }
   const scored: Array<{ instance: Resource; node: number; score: number | undefined }> = []
   for (const instance of clone.children) {
     const node = input.placedOn(instance)
@@ -81,20 +93,8 @@ export const promote = (
     for (const loc of input.locations) {
       if (loc.resource !== clone) continue
       if (loc.role !== "Promoted" && (loc.role !== undefined || loc.node !== undefined)) continue
-      let s: number | undefined
-      if (loc.node !== undefined) {
-        if (loc.node === n.name) s = loc.score
-      } else {
-        for (const rule of loc.rules) {
-          // without a role on the constraint, only its rules for the Promoted role count here
-          if (loc.role === undefined && ruleRole(rule) !== "Promoted") continue
-          if (!evaluate(rule, { attributes: n.attributes, now: input.now })) continue
-          let rs = rule.score ?? 0
-          if (rule.scoreAttribute !== undefined)
-            rs = Score.parse(n.attributes.get(rule.scoreAttribute) ?? "") ?? 0
-          s = s === undefined ? rs : Math.max(s, rs)
-        }
-      }
+      // without a role on the constraint, only its rules for the Promoted role count here
+      const s = locationScore(loc, n, input.now, loc.role === undefined ? forPromoted : everyRule)
       if (s !== undefined) {
         score = Score.add(score ?? 0, s)
         input.addReason(instance.id, { _tag: "Location", constraint: loc.id, node: n.name, score: s })
@@ -103,7 +103,7 @@ export const promote = (
     for (const c of input.colocations) {
       // the instance placed with a mandatory primary of the Unpromoted role must stay unpromoted
       if (c.dependent === clone && c.dependentRole === "Unpromoted" && c.score >= INF) {
-        if (input.nodeOf(c.primary, c.primaryRole).includes(node)) {
+        if (whereIs(c).includes(node)) {
           score = -INF
           input.addReason(instance.id, {
             _tag: "Colocation",
@@ -116,8 +116,7 @@ export const promote = (
         continue
       }
       if (c.dependent !== clone || c.dependentRole !== "Promoted") continue
-      const where = input.nodeOf(c.primary, c.primaryRole)
-      const here = where.includes(node)
+      const here = whereIs(c).includes(node)
       let s = 0
       if (c.score >= INF) s = here ? 0 : -INF
       else if (c.score <= -INF) s = here ? -INF : 0

@@ -20,7 +20,8 @@ export interface RuleContext {
 
 const compareNumbers = (a: number, b: number) => (a < b ? -1 : a > b ? 1 : 0)
 
-const compareVersions = (a: string, b: string): number => {
+/** Compares dotted versions (`3.0.14`) part by part, as numbers. */
+export const compareVersions = (a: string, b: string): number => {
   const pa = a.split(".").map(Number)
   const pb = b.split(".").map(Number)
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
