@@ -4,7 +4,7 @@
 // prints the totals as its last line: `N passed, N failed`.
 import { spawnSync } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync } from "node:fs"
-import { dirname, join } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -26,6 +26,8 @@ const denoProjects = process.env.HA_DENO_PROJECTS?.split(",").filter(Boolean) ??
 
 let passed = 0
 let failed = 0
+// What failed, named again just above the totals: a CI log is often read from its end.
+const failures = []
 
 const run = (label, command, args, options = {}) => {
   console.log(`\n== ${label}: ${[command, ...args].join(" ")}`)
@@ -38,6 +40,7 @@ const step = (label, command, args) => {
   if (run(label, command, args)) passed++
   else {
     failed++
+    failures.push(label)
     console.log(`!! ${label} failed`)
   }
 }
@@ -56,10 +59,21 @@ const vitest = (label, command, args) => {
       (f) => f.status === "failed" && f.assertionResults.length === 0
     )
     failed += brokenFiles.length
-    if (!ok && json.numFailedTests === 0 && brokenFiles.length === 0) failed++
+    for (const file of json.testResults) {
+      const name = relative(root, file.name)
+      if (file.status === "failed" && file.assertionResults.length === 0)
+        failures.push(`${label}: ${name} did not load`)
+      for (const test of file.assertionResults)
+        if (test.status === "failed") failures.push(`${label}: ${name} > ${test.fullName}`)
+    }
+    if (!ok && json.numFailedTests === 0 && brokenFiles.length === 0) {
+      failed++
+      failures.push(`${label}: exited with an error`)
+    }
   } catch {
     console.log(`!! ${label}: no report`)
     failed++
+    failures.push(`${label}: no report`)
   }
 }
 
@@ -80,5 +94,6 @@ for (const project of denoProjects) {
   ])
 }
 
+if (failures.length > 0) console.log(`\nFailed:\n${failures.map((f) => `  ${f}`).join("\n")}`)
 console.log(`\n${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)

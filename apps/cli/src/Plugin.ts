@@ -4,7 +4,8 @@
  * default export (or as `plugin`). It may contribute:
  * - `commands`: @effect/cli commands added under `ha` (e.g. `ha ra`), run with {@link CommandEnv};
  * - `validators`: checks `ha validate` runs on every configuration it reads;
- * - `resourceAgents` / `fenceAgents`: native agents (`@ha/executor`'s ResourceAgent) of new types.
+ * - `resourceAgents` / `fenceAgents`: native agents (`@ha/executor`'s ResourceAgent) of new types;
+ * - `liveCib`: where `ha plan --live` reads the running cluster's CIB (the cluster plugin: the daemon).
  *
  * Discovery: packages named `ha-plugin-*`, `@SCOPE/ha-plugin-*` or `@ha/plugin-*` in the `node_modules`
  * directories above the working directory and above the `ha` installation, plus the package directories
@@ -15,6 +16,7 @@ import { type CliApp, Command } from "@effect/cli"
 import type { Cib } from "@ha/cib"
 import type { ResourceAgent } from "@ha/executor"
 import { Context, type Effect, HashSet } from "effect"
+import type { Loaded } from "./Input.ts"
 
 /** The contract version this `ha` implements (`"ha": { "plugin": 1 }` in a plugin's package.json). */
 export const CONTRACT_VERSION = 1
@@ -45,6 +47,18 @@ export interface Validator {
 // biome-ignore lint/suspicious/noExplicitAny: see above; the CLI reads names through Command.getNames only
 export type PluginCommand = Command.Command<any, CommandEnv, unknown, any>
 
+/** The live cluster's CIB could not be read; the plugin chooses the exit code (e.g. 4: no daemon). */
+export interface LiveCibError {
+  readonly message: string
+  readonly exitCode: number
+}
+
+/** Reads the running cluster's CIB, status included, for `ha plan --live`. */
+export interface LiveCib {
+  /** `socket`: the daemon's API socket given by `--socket`. */
+  readonly load: (socket: string) => Effect.Effect<Loaded, LiveCibError, CommandEnv>
+}
+
 export interface Plugin {
   readonly name: string
   readonly description?: string
@@ -52,6 +66,7 @@ export interface Plugin {
   readonly validators?: ReadonlyArray<Validator>
   readonly resourceAgents?: ReadonlyArray<ResourceAgent.ResourceAgent>
   readonly fenceAgents?: ReadonlyArray<ResourceAgent.ResourceAgent>
+  readonly liveCib?: LiveCib
 }
 
 export interface LoadedPlugin {
@@ -89,6 +104,9 @@ export const check = (value: unknown, taken: ReadonlySet<string>): Plugin | stri
   for (const field of ["commands", "validators", "resourceAgents", "fenceAgents"]) {
     if (!arrayField(field)) return `"${field}" is not an array`
   }
+  const live = p.liveCib as { load?: unknown } | undefined
+  if (live !== undefined && (typeof live !== "object" || live === null || typeof live.load !== "function"))
+    return '"liveCib" has no load function'
   for (const c of (p.commands ?? []) as ReadonlyArray<unknown>) {
     const name = commandName(c)
     if (name === undefined) return "a command is not an @effect/cli Command"

@@ -5,6 +5,7 @@ import { Effect } from "effect"
 import { builtinCommands } from "../src/Cli.ts"
 import * as ExitCode from "../src/ExitCode.ts"
 import { discover } from "../src/internal/discover.ts"
+import * as Plugin from "../src/Plugin.ts"
 import { example, ha } from "./support.ts"
 
 const testPlugins = join(import.meta.dirname, "../testdata/plugins")
@@ -38,6 +39,12 @@ describe("plugins", () => {
     expect(boom.stderr).toBe("ha: internal error: kaput (HA_DEBUG=1 for details)")
     const plan = await ha(["plan"], set)
     expect(plan.stdout).toContain("Plan: nothing to do")
+  })
+
+  it("a liveCib must have a load function", () => {
+    expect(Plugin.check({ name: "live", liveCib: {} }, new Set())).toBe('"liveCib" has no load function')
+    const fits = { name: "live", liveCib: { load: () => undefined } }
+    expect(Plugin.check(fits, new Set())).toBe(fits)
   })
 
   it("ha plugins lists what loaded and what failed", async () => {

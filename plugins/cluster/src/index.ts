@@ -7,6 +7,7 @@ import type { Plugin } from "@ha/cli"
 import { command as apply } from "./ApplyCommand.ts"
 import { init, join, keygen } from "./Bootstrap.ts"
 import { command as fence } from "./FenceCommand.ts"
+import { liveCib } from "./LiveCib.ts"
 import { command as log } from "./LogCommand.ts"
 import { command as node } from "./NodeCommand.ts"
 import { command as resource } from "./ResourceCommand.ts"
@@ -16,6 +17,7 @@ export * as ApplyCommand from "./ApplyCommand.ts"
 export * as Bootstrap from "./Bootstrap.ts"
 export * as Client from "./Client.ts"
 export * as FenceCommand from "./FenceCommand.ts"
+export * as LiveCib from "./LiveCib.ts"
 export * as LogCommand from "./LogCommand.ts"
 export * as NodeCommand from "./NodeCommand.ts"
 export * as Progress from "./Progress.ts"
@@ -25,8 +27,9 @@ export * as StatusCommand from "./StatusCommand.ts"
 const plugin: Plugin.Plugin = {
   name: "cluster",
   description:
-    "the cluster: ha init, join, keygen; against the running cluster: ha status, apply, resource, node, fence, log",
-  commands: [init, join, keygen, status, apply, resource, node, fence, log]
+    "the cluster: ha init, join, keygen; against the running cluster: ha status, apply, resource, node, fence, log, plan --live",
+  commands: [init, join, keygen, status, apply, resource, node, fence, log],
+  liveCib
 }
 
 export default plugin

@@ -81,6 +81,43 @@ describe("ha apply", () => {
   })
 })
 
+describe("ha plan --live", () => {
+  it("plans on the running cluster's CIB, what-ifs included", async () => {
+    const steady = await ha("plan", "--live")
+    expect(steady.stderr).toBe("")
+    expect(steady.code).toBe(0)
+    expect(steady.stdout).toMatch(
+      /^Cluster: the running cluster \(CIB \d+\.\d+\.\d+, through .*api\.sock\)$/m
+    )
+    expect(steady.stdout).toContain("Plan: nothing to do")
+    // what if the node running vip died: it is fenced, and vip moves to the other node
+    const on = where(await statusJson(), "vip")[0]!
+    const other = on === "alpha" ? "beta" : "alpha"
+    const failed = await ha("plan", "--live", "--node-fail", on, "--json")
+    expect(failed.code).toBe(0)
+    const actions = JSON.parse(failed.stdout).actions as Array<Record<string, unknown>>
+    expect(actions).toContainEqual(expect.objectContaining({ action: "fence", node: on }))
+    expect(actions).toContainEqual(expect.objectContaining({ resource: "vip", from: on, to: other }))
+    // a dry run: nothing happened to the cluster
+    expect(where(await statusJson(), "vip")).toEqual([on])
+  })
+
+  it("refuses another input beside it, says when no daemon answers, and needs the cluster plugin", async () => {
+    expect(await ha("plan", "--live", "--cib", config)).toMatchObject({
+      code: 2,
+      stderr: "ha: --live reads the running cluster: give no --cib, --config or --status"
+    })
+    const nothing = join(root, "nothing.sock")
+    expect(await Testing.run(["plan", "--live", "--socket", nothing], plugins)).toMatchObject({
+      code: 4,
+      stderr: `ha: no daemon listening on ${nothing}`
+    })
+    const without = await Testing.run(["plan", "--live", "--socket", socket])
+    expect(without.code).toBe(2)
+    expect(without.stderr).toMatch(/^ha: --live needs a plugin that reaches the cluster/)
+  })
+})
+
 describe("ha status", () => {
   it("shows nodes, resources and where they run, like crm_mon", async () => {
     const shown = await ha("status")

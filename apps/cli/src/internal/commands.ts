@@ -100,6 +100,13 @@ const planOptions = {
   cib: cibOption,
   config: configOption,
   status: statusOption,
+  live: Options.boolean("live").pipe(
+    Options.withDescription("plan on the running cluster's CIB, read from the local daemon (see --socket)")
+  ),
+  socket: Options.text("socket").pipe(
+    Options.withDefault("/run/ha/api.sock"),
+    Options.withDescription("with --live: the daemon's API socket")
+  ),
   nodeFail: repeated("node-fail", "NODE", "what if NODE fails (it will be fenced)"),
   nodeUp: repeated("node-up", "NODE", "what if NODE comes up"),
   nodeDown: repeated("node-down", "NODE", "what if NODE leaves the cluster cleanly"),
@@ -148,6 +155,23 @@ const whatIfsOf = (a: PlanArgs): Either.Either<Array<WhatIf.WhatIf>, WhatIf.Malf
     return out
   })
 
+/** The running cluster's CIB, through the plugin that reaches the daemon (the cluster plugin). */
+const loadLive = (a: PlanArgs) =>
+  Effect.gen(function* () {
+    if (Option.isSome(a.cib) || Option.isSome(a.config) || Option.isSome(a.status))
+      return yield* new UsageError({
+        problem: "--live reads the running cluster: give no --cib, --config or --status"
+      })
+    const plugins = yield* Plugins
+    const reader = plugins.loaded.find((l) => l.plugin.liveCib !== undefined)?.plugin.liveCib
+    if (reader === undefined)
+      return yield* new UsageError({
+        problem:
+          "--live needs a plugin that reaches the cluster (@ha/plugin-cluster); none is loaded (see ha plugins)"
+      })
+    return yield* reader.load(a.socket)
+  })
+
 const planHandler = (a: PlanArgs) =>
   Effect.gen(function* () {
     const painter = yield* Output
@@ -155,7 +179,7 @@ const planHandler = (a: PlanArgs) =>
     if (graphFile !== undefined && !/\.(svg|dot|gv)$/i.test(graphFile))
       return yield* new UsageError({ problem: `--graph: "${graphFile}" must end in .svg or .dot` })
     const whatIfs = yield* fromEither(whatIfsOf(a))
-    const loaded = yield* loadCluster(a)
+    const loaded = a.live ? yield* loadLive(a) : yield* loadCluster(a)
     const changeFile = orUndefined(a.change)
     const change = changeFile === undefined ? undefined : (yield* Input.load(changeFile)).cib.configuration
     const plan = yield* fromEither(
