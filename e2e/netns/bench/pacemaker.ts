@@ -1,11 +1,13 @@
 /**
  * Real Pacemaker 2.1 + Corosync 3 on the lab, the reference ha's failover is measured against: the
- * same nodes, links, power switch and probe as ha's own run, both at their default timeouts.
+ * same nodes, links, disk, power switch, resource group and probes as ha's own run, both at their
+ * default timeouts.
  * (Packages: scripts/install-pacemaker.sh; the project's tests never need them.)
  */
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Duration, Effect, Schedule } from "effect"
+import { agentParams } from "../src/HaCluster.ts"
 import { type Lab, LabError } from "../src/Lab.ts"
 
 /** Directories Corosync and Pacemaker keep per machine. */
@@ -48,8 +50,36 @@ logging {
 }
 `
 
-/** The measured configuration: fencing through the lab's power switch, the floating IP, stickiness. */
-const configuration = (lab: Lab, powerSocket: string) => `<configuration>
+const primitive = (
+  id: string,
+  type: string,
+  params: Readonly<Record<string, string>>,
+  ops: ReadonlyArray<{ readonly name: string; readonly interval: string; readonly timeout: string }>
+) => `      <primitive id="${id}" class="ocf" provider="heartbeat" type="${type}">
+        <instance_attributes id="${id}-params">
+${Object.entries(params)
+  .map(([name, value]) => `          <nvpair id="${id}-${name}" name="${name}" value="${value}"/>`)
+  .join("\n")}
+        </instance_attributes>
+        <operations>
+${ops
+  .map(
+    (op) =>
+      `          <op id="${id}-${op.name}-${op.interval}" name="${op.name}" interval="${op.interval}" timeout="${op.timeout}"/>`
+  )
+  .join("\n")}
+        </operations>
+      </primitive>`
+
+/**
+ * The measured configuration, ha's seed stack in Pacemaker's terms (HaCluster.stack): fencing through
+ * the lab's power switch, group fs → vip → db with the same agents, parameters and operations,
+ * preferring the first node, stickiness 100, migration-threshold 3.
+ */
+const configuration = (lab: Lab, powerSocket: string) => {
+  const params = agentParams(lab)
+  const first = lab.nodes[0]!.name
+  return `<configuration>
   <crm_config>
     <cluster_property_set id="options">
       <nvpair id="options-stonith-enabled" name="stonith-enabled" value="true"/>
@@ -65,20 +95,31 @@ const configuration = (lab: Lab, powerSocket: string) => `<configuration>
       </instance_attributes>
       <operations><op id="fence-monitor" name="monitor" interval="60s"/></operations>
     </primitive>
-    <primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2">
-      <instance_attributes id="vip-params">
-        <nvpair id="vip-ip" name="ip" value="${lab.floatingIp}"/>
-        <nvpair id="vip-mask" name="cidr_netmask" value="24"/>
-        <nvpair id="vip-nic" name="nic" value="eth0"/>
-      </instance_attributes>
-      <operations><op id="vip-monitor" name="monitor" interval="10s" timeout="20s"/></operations>
-    </primitive>
+    <group id="pg_stack">
+${primitive("fs", "Filesystem", params.fs, [
+  { name: "monitor", interval: "10s", timeout: "40s" },
+  { name: "start", interval: "0", timeout: "60s" },
+  { name: "stop", interval: "0", timeout: "60s" }
+])}
+${primitive("vip", "IPaddr2", params.vip, [{ name: "monitor", interval: "10s", timeout: "20s" }])}
+${primitive("db", "pgsql", params.db, [
+  { name: "monitor", interval: "10s", timeout: "30s" },
+  { name: "start", interval: "0", timeout: "120s" },
+  { name: "stop", interval: "0", timeout: "120s" }
+])}
+    </group>
   </resources>
-  <constraints/>
+  <constraints>
+    <rsc_location id="pg_stack-prefers-${first}" rsc="pg_stack" node="${first}" score="50"/>
+  </constraints>
   <rsc_defaults>
-    <meta_attributes id="defaults"><nvpair id="defaults-stickiness" name="resource-stickiness" value="100"/></meta_attributes>
+    <meta_attributes id="defaults">
+      <nvpair id="defaults-stickiness" name="resource-stickiness" value="100"/>
+      <nvpair id="defaults-migration-threshold" name="migration-threshold" value="3"/>
+    </meta_attributes>
   </rsc_defaults>
 </configuration>`
+}
 
 /** Writes each node's corosync.conf (call once, after the lab is built). */
 export const configure = (lab: Lab) =>
@@ -140,7 +181,7 @@ export const settle = (lab: Lab, node: string) =>
       )
     )
 
-/** Loads the measured configuration and waits until the floating IP is up somewhere. */
+/** Loads the measured configuration and waits until the floating IP is up somewhere (the database follows). */
 export const load = (lab: Lab, powerSocket: string) =>
   Effect.gen(function* () {
     const node = lab.nodes[0]!.name

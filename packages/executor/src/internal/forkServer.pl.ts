@@ -9,17 +9,20 @@
  *        pid ID PID                       the child runs (its exec succeeded)
  *        error ID ERRNO MESSAGE           it could not be started (ENOENT, EACCES, …)
  *        exit ID CODE SIGNAL              its leader ended (CODE or SIGNAL is "-")
- *        output ID DROPPED HEAD TAIL DROPPED HEAD TAIL   stdout then stderr, once the leader exited and
- *                                         both pipes reached EOF, or on "flush ID" (a daemon it started
- *                                         may hold the pipes open for ever)
- *   in:  flush ID
+ *        output ID DROPPED HEAD TAIL DROPPED HEAD TAIL   stdout then stderr, as soon as the leader exited:
+ *                                         what the pipes hold then is read and they are closed, as
+ *                                         Pacemaker's executor does (a daemon the agent started, e.g.
+ *                                         IPaddr2's send_arp, may hold them open long after; waiting for
+ *                                         their EOF would delay the operation's result)
+ *   in:  flush ID                         (reports the output of an exited child now; kept for older
+ *                                         callers, the output no longer waits for it)
  * Each child leads a new session (so its whole process group can be killed by pid) and gets
  * stdin from /dev/null, exactly the given environment, and no shell.
  */
 export const forkServerProgram = String.raw`
 use strict; use warnings;
 use POSIX qw(:sys_wait_h setsid _exit);
-use IO::Handle; use IO::Select; use Fcntl qw(F_GETFD F_SETFD FD_CLOEXEC);
+use IO::Handle; use IO::Select; use Fcntl qw(F_GETFD F_SETFD F_GETFL F_SETFL FD_CLOEXEC O_NONBLOCK);
 $| = 1;
 sub hex_of { return unpack("H*", $_[0]) } sub of_hex { return pack("H*", $_[0]) }
 my $select = IO::Select->new(); $select->add(\*STDIN);
@@ -90,7 +93,14 @@ sub reap {
     my ($code, $signal) = WIFEXITED($?) ? (WEXITSTATUS($?), '-') : ('-', WTERMSIG($?));
     $p->{exited} = 1;
     print "exit $p->{id} $code $signal\n";
-    finish_output($p) unless grep { $_->{fh} } @{$p->{streams}};
+    # everything the leader wrote is in the pipes now: read it without waiting for an EOF that a
+    # process it left behind may hold off (bounded, in case such a process keeps writing)
+    for my $s (@{$p->{streams}}) {
+      next unless $s->{fh};
+      my $flags = fcntl($s->{fh}, F_GETFL, 0); fcntl($s->{fh}, F_SETFL, $flags | O_NONBLOCK);
+      for (1 .. 64) { last unless $s->{fh}; read_stream($p, $s) }
+    }
+    finish_output($p);
   }
 }
 while (1) {
@@ -111,7 +121,7 @@ while (1) {
         my $envc = shift @rest; my %env = map { split(/=/, of_hex($_), 2) } splice(@rest, 0, $envc);
         spawn_child($id, $cap, of_hex($cmd), \@args, \%env);
       }
-    } elsif (my $entry = $by_fd{fileno($fh)}) { read_stream(@$entry) }
+    } elsif (defined fileno($fh) && (my $entry = $by_fd{fileno($fh)})) { read_stream(@$entry) }
   }
 }
 `
