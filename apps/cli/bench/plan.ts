@@ -2,6 +2,7 @@
  * `ha plan` on the largest CIB in ../shared/bench (by file size): the whole command, as a user runs it
  * (a fresh `node bin/ha.js plan --cib FILE` process: start-up, reading, decoding, scheduling, printing),
  * steady and with node1 failing, and the same in-process (warm) for comparison. Needs `npm run build`.
+ * The whole process's CPU time (user + system) comes from /usr/bin/time when it is installed.
  * Prints one line per figure; `--runs N` (default 3) sets the repetitions, the median is reported.
  */
 import { execFile } from "node:child_process"
@@ -55,14 +56,20 @@ const inProcess = async (file: string, whatIfs: ReadonlyArray<WhatIf.WhatIf>) =>
   return { wall: performance.now() - start, decode, schedule, render: cpu(mark) }
 }
 
+// GNU time reports the child's CPU time (user + system, all its threads: the garbage collector's too)
+const gnuTime = existsSync("/usr/bin/time")
+
 const wholeProcess = async (args: Array<string>) => {
   const start = performance.now()
-  const { stdout } = await run(process.execPath, [bin, ...args], {
+  const command = gnuTime ? ["/usr/bin/time", "-f", "%U %S", process.execPath] : [process.execPath]
+  const { stdout, stderr } = await run(command[0] as string, [...command.slice(1), bin, ...args], {
     maxBuffer: 1 << 28,
     env: { ...process.env, HA_NO_PLUGINS: "1" }
   })
   const elapsed = performance.now() - start
-  return { elapsed, decisions: /Plan: (\d+) decision/.exec(stdout)?.[1] ?? "0" }
+  const [user, system] = (stderr.trim().split("\n").at(-1) ?? "").split(" ").map(Number)
+  const cpu = gnuTime && user !== undefined && system !== undefined ? user + system : Number.NaN
+  return { elapsed, cpu, decisions: /Plan: (\d+) decision/.exec(stdout)?.[1] ?? "0" }
 }
 
 const name = largest.file.split("/").pop()
@@ -79,19 +86,22 @@ const modes: Array<[string, Array<string>, Array<WhatIf.WhatIf>]> = [
 for (const [mode, extra, whatIfs] of modes) {
   const args = ["plan", "--cib", largest.file, ...extra]
   const whole: Array<number> = []
+  const wholeCpu: Array<number> = []
   let decisions = "0"
   for (let i = 0; i < runs; i++) {
     const r = await wholeProcess(args)
     whole.push(r.elapsed)
+    wholeCpu.push(r.cpu)
     decisions = r.decisions
   }
+  const cpuText = gnuTime ? `, CPU ${median(wholeCpu).toFixed(2)} s user+sys` : ""
   const warm: Array<Awaited<ReturnType<typeof inProcess>>> = []
   for (let i = 0; i < runs; i++) warm.push(await inProcess(largest.file, whatIfs))
   const byWall = [...warm].sort((a, b) => a.wall - b.wall)[
     Math.floor(warm.length / 2)
   ] as (typeof warm)[number]
   console.log(
-    `ha plan ${name} ${mode}: ${(median(whole) / 1000).toFixed(2)} s whole process (node bin/ha.js, median of ${runs}); ` +
+    `ha plan ${name} ${mode}: ${(median(whole) / 1000).toFixed(2)} s whole process${cpuText} (node bin/ha.js, median of ${runs}); ` +
       `in-process ${(byWall.wall / 1000).toFixed(2)} s wall, CPU: decode ${byWall.decode.toFixed(2)} s, ` +
       `schedule ${byWall.schedule.toFixed(2)} s, render ${byWall.render.toFixed(2)} s; ${decisions} decisions`
   )

@@ -14,6 +14,15 @@ export const VERSION = "0.1.0"
 /** The names the built-in commands take (a plugin cannot take them). */
 export const builtinCommands: ReadonlyArray<string> = ["plan", "show", "validate", "convert", "plugins"]
 
+/**
+ * Whether a command line may use a plugin. `ha plan` (without `--live`), `ha show` and `ha convert`
+ * never do, so the executable does not load plugins for them: importing them (and the daemon client,
+ * transport and simulator they bring) costs more than planning a large cluster.
+ */
+export const usesPlugins = (args: ReadonlyArray<string>): boolean =>
+  !["plan", "show", "convert"].includes(args[0] ?? "") ||
+  args.some((a) => a === "--live" || a.startsWith("--live="))
+
 const root = Command.make("ha", {}, () =>
   Console.log(
     [

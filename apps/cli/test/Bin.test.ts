@@ -1,6 +1,7 @@
 /**
- * The built executable (bin/ha.js → dist/bin.js, made by `npm run build`): run by Node as `ha`, and by
- * Deno (`deno run -A`), it must print exactly what the in-process CLI prints for the same plan.
+ * The built executable (bin/ha.js → dist/ha.js, the bundle of dist/bin.js made by `npm run build`): run by
+ * Node as `ha`, and by Deno (`deno run -A`), it must print exactly what the in-process CLI prints for the
+ * same plan.
  */
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
@@ -11,7 +12,7 @@ import { ha, repo } from "./support.ts"
 
 const run = promisify(execFile)
 const bin = join(import.meta.dirname, "../bin/ha.js")
-const built = join(import.meta.dirname, "../dist/bin.js")
+const built = join(import.meta.dirname, "../dist/ha.js")
 const deno = join(repo, "node_modules/.bin/deno")
 const args = ["plan", "--node-fail", "alpha", "--explain", "db"]
 const env = { ...process.env, NO_COLOR: "1" }

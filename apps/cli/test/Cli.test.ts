@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
+import { usesPlugins } from "../src/Cli.ts"
 import * as ExitCode from "../src/ExitCode.ts"
 import { exampleCibXml } from "../src/internal/exampleCib.ts"
 import { example, ha } from "./support.ts"
@@ -389,5 +390,19 @@ describe("exit codes", () => {
     })) {
       expect(readme, name).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|`))
     }
+  })
+})
+
+describe("plugin loading", () => {
+  it("is skipped for the command lines that use no plugin", () => {
+    expect(usesPlugins(["plan", "--cib", "cib.xml", "--node-fail", "n1"])).toBe(false)
+    expect(usesPlugins(["show", "cib.xml"])).toBe(false)
+    expect(usesPlugins(["convert", "cib.xml", "--to", "yaml"])).toBe(false)
+    expect(usesPlugins(["plan", "--live", "--node-fail", "n1"])).toBe(true)
+    expect(usesPlugins(["validate", "cib.xml"])).toBe(true)
+    expect(usesPlugins(["plugins"])).toBe(true)
+    expect(usesPlugins(["ra", "list"])).toBe(true)
+    expect(usesPlugins(["--help"])).toBe(true)
+    expect(usesPlugins([])).toBe(true)
   })
 })

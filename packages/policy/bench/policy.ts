@@ -2,9 +2,9 @@
  * `npm run bench` (root: `npm run bench:policy`): plans every CIB in ../shared/bench/cibs, steady and with
  * node1 failed (as `crm_simulate -f node1`), and prints per file and mode
  *   (a) decode + schedule inside this process: median wall time, median CPU time, peak RSS;
- *   (b) the whole `ha plan --cib FILE [--node-fail node1]` process (apps/cli, built): median wall time
- *       and peak RSS from /usr/bin/time.
- * Last line: `bench:policy: largest FILE in X ms (whole process Y ms)`.
+ *   (b) the whole `ha plan --cib FILE [--node-fail node1]` process (apps/cli, built): median wall time,
+ *       and CPU time (user + system) and peak RSS from /usr/bin/time.
+ * Last line: `bench:policy: largest FILE in X ms (cpu C ms; whole process Y ms, cpu Z ms)`.
  * BENCH_RUNS sets the number of runs (default 3; the whole process runs once on files over 2,000
  * resources, to keep the benchmark short).
  */
@@ -46,8 +46,10 @@ const median = (xs: ReadonlyArray<number>) => {
 }
 const resourcesIn = (file: string) => Number(/-(\d+)r\.xml$/.exec(file)?.[1] ?? "0")
 
-/** One `ha plan` process: wall ms and peak RSS MB (when /usr/bin/time is there). */
-const wholeProcess = (args: ReadonlyArray<string>): { ms: number; mb: number | undefined } => {
+/** One `ha plan` process: wall ms, and CPU ms (user + system) and peak RSS MB when /usr/bin/time is there. */
+const wholeProcess = (
+  args: ReadonlyArray<string>
+): { ms: number; cpu: number | undefined; mb: number | undefined } => {
   const t0 = performance.now()
   // the plan printed for the largest files is megabytes long: not kept
   const options: SpawnSyncOptionsWithStringEncoding = {
@@ -55,12 +57,19 @@ const wholeProcess = (args: ReadonlyArray<string>): { ms: number; mb: number | u
     stdio: ["ignore", "ignore", "pipe"]
   }
   const result = gnuTime
-    ? spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, cli, ...args], options)
+    ? spawnSync("/usr/bin/time", ["-f", "%U %S %M", process.execPath, cli, ...args], options)
     : spawnSync(process.execPath, [cli, ...args], options)
   const ms = performance.now() - t0
   if (result.status !== 0) throw new Error(`ha ${args.join(" ")} failed (${result.status}): ${result.stderr}`)
-  const kb = gnuTime ? Number(result.stderr.trim().split("\n").at(-1)) : Number.NaN
-  return { ms, mb: Number.isFinite(kb) ? kb / 1024 : undefined }
+  const [user, system, kb] = gnuTime
+    ? (result.stderr.trim().split("\n").at(-1) ?? "").split(" ").map(Number)
+    : []
+  const cpu = user !== undefined && system !== undefined ? (user + system) * 1000 : Number.NaN
+  return {
+    ms,
+    cpu: Number.isFinite(cpu) ? cpu : undefined,
+    mb: kb !== undefined && Number.isFinite(kb) ? kb / 1024 : undefined
+  }
 }
 
 const files = readdirSync(dir)
@@ -68,7 +77,9 @@ const files = readdirSync(dir)
   .sort((a, b) => statSync(join(dir, a)).size - statSync(join(dir, b)).size)
 let largest = ""
 let largestMs = 0
+let largestCpu = 0
 let largestWhole: number | undefined
+let largestWholeCpu: number | undefined
 if (!cliBuilt)
   console.log("(whole process not measured: build apps/cli first, `npx turbo run build --filter=@ha/cli...`)")
 for (const file of files) {
@@ -93,6 +104,7 @@ for (const file of files) {
     const ms = median(times)
     let whole = ""
     let wholeMs: number | undefined
+    let wholeCpu: number | undefined
     if (cliBuilt) {
       const wholeRuns = resourcesIn(file) > 2000 ? 1 : runs
       const args = [
@@ -104,7 +116,13 @@ for (const file of files) {
       const measured = Array.from({ length: wholeRuns }, () => wholeProcess(args))
       wholeMs = median(measured.map((m) => m.ms))
       const mb = measured.map((m) => m.mb).filter((m): m is number => m !== undefined)
-      whole = `  whole process ${wholeMs.toFixed(0).padStart(6)} ms${mb.length > 0 ? ` (peak ${Math.max(...mb).toFixed(0)} MB)` : ""}`
+      const cpus = measured.map((m) => m.cpu).filter((m): m is number => m !== undefined)
+      wholeCpu = cpus.length > 0 ? median(cpus) : undefined
+      const details = [
+        ...(wholeCpu === undefined ? [] : [`cpu ${wholeCpu.toFixed(0)} ms`]),
+        ...(mb.length > 0 ? [`peak ${Math.max(...mb).toFixed(0)} MB`] : [])
+      ]
+      whole = `  whole process ${wholeMs.toFixed(0).padStart(6)} ms${details.length > 0 ? ` (${details.join(", ")})` : ""}`
     }
     console.log(
       `${file.padEnd(20)} ${mode.padEnd(10)} decode+schedule ${ms.toFixed(0).padStart(6)} ms (cpu ${median(cpu).toFixed(0)} ms, ${actions} actions, peak ${(peak / 1048576).toFixed(0)} MB)${whole}`
@@ -112,10 +130,16 @@ for (const file of files) {
     if (mode === "steady") {
       largest = file
       largestMs = ms
+      largestCpu = median(cpu)
       largestWhole = wholeMs
+      largestWholeCpu = wholeCpu
     }
   }
 }
+const wholeText =
+  largestWhole === undefined
+    ? "not measured"
+    : `${largestWhole.toFixed(0)} ms${largestWholeCpu === undefined ? "" : `, cpu ${largestWholeCpu.toFixed(0)} ms`}`
 console.log(
-  `bench:policy: largest ${largest} in ${largestMs.toFixed(0)} ms (whole process ${largestWhole === undefined ? "not measured" : `${largestWhole.toFixed(0)} ms`})`
+  `bench:policy: largest ${largest} in ${largestMs.toFixed(0)} ms (cpu ${largestCpu.toFixed(0)} ms; whole process ${wholeText})`
 )

@@ -9,7 +9,8 @@ export interface XNode {
   readonly name: string
   /** Flat [name, value, name, value, …] in source order. */
   readonly attrs: Array<string>
-  readonly children: Array<XNode>
+  /** (leaf elements share one empty array, never added to) */
+  children: Array<XNode>
   /** Offset of the element's "<" in the source text. */
   readonly offset: number
 }
@@ -36,6 +37,11 @@ const isSpace = (c: number) => c === 32 || c === 10 || c === 9 || c === 13
 const isNameStart = (c: number) =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || c >= 0xc0
 const isNameChar = (c: number) => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 0xb7
+
+const NO_CHILDREN: Array<XNode> = []
+
+/** Values up to this length are shared like names (longer ones are mostly unique: ids, keys, digests). */
+const SHARED_VALUE_LENGTH = 8
 
 const ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" }
 
@@ -70,12 +76,32 @@ export const parseXml = (text: string): XNode => {
     throw new XmlError(at, reason)
   }
 
+  // A CIB repeats a few dozen element and attribute names (and many short values: "0", "monitor",
+  // node names) hundreds of thousands of times. Each is sliced once and shared: found by its length
+  // and first character, then compared in place. Fewer strings means far less garbage-collector work
+  // (the element tree survives until decoding ends), and map lookups by a shared name hash it once.
+  // Buckets by length (under 64) and first character (ASCII); other strings are not shared.
+  const seen: Array<Array<string> | undefined> = new Array(64 * 128)
+  const shared = (start: number, end: number): string => {
+    const first = text.charCodeAt(start)
+    if (end - start >= 64 || first >= 128) return text.slice(start, end)
+    const key = (end - start) * 128 + first
+    const bucket = seen[key]
+    if (bucket !== undefined) {
+      for (const known of bucket) if (text.startsWith(known, start)) return known
+    }
+    const fresh = text.slice(start, end)
+    if (bucket === undefined) seen[key] = [fresh]
+    else if (bucket.length < 8) bucket.push(fresh)
+    return fresh
+  }
+
   const readName = (): string => {
     const start = pos
     if (pos >= length || !isNameStart(text.charCodeAt(pos))) fail(pos, "expected a name")
     pos++
     while (pos < length && isNameChar(text.charCodeAt(pos))) pos++
-    return text.slice(start, pos)
+    return shared(start, pos)
   }
 
   const skipSpace = () => {
@@ -127,7 +153,7 @@ export const parseXml = (text: string): XNode => {
       if (root !== undefined && stack.length === 0) fail(lt, "a second root element")
       const name = readName()
       const attrs: Array<string> = []
-      const node: XNode = { name, attrs, children: [], offset: lt }
+      const node: XNode = { name, attrs, children: NO_CHILDREN, offset: lt }
       let selfClosing = false
       for (;;) {
         const before = pos
@@ -155,7 +181,7 @@ export const parseXml = (text: string): XNode => {
         if (q !== 34 && q !== 39) fail(pos, `expected a quoted value for attribute ${attr}`)
         const end = text.indexOf(q === 34 ? '"' : "'", pos + 1)
         if (end === -1) fail(pos, `unterminated value of attribute ${attr}`)
-        let value = text.slice(pos + 1, end)
+        let value = end - pos - 1 <= SHARED_VALUE_LENGTH ? shared(pos + 1, end) : text.slice(pos + 1, end)
         if (value.includes("<")) fail(pos + 1 + value.indexOf("<"), `"<" in the value of attribute ${attr}`)
         if (/[\t\n\r]/.test(value)) value = normalizeSpace(value)
         if (value.includes("&")) value = decodeEntities(value, pos + 1)
@@ -167,6 +193,7 @@ export const parseXml = (text: string): XNode => {
       }
       const parent = stack[stack.length - 1]
       if (parent === undefined) root = node
+      else if (parent.children === NO_CHILDREN) parent.children = [node]
       else parent.children.push(node)
       if (!selfClosing) stack.push(node)
     }

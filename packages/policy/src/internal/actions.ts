@@ -25,6 +25,7 @@ export interface GraphAction {
   minRunnable: number | undefined
 }
 
+/** An ordering as the scheduler reads it (a view: the graph stores orderings in flat arrays). */
 export interface Ordering {
   readonly first: GraphAction
   readonly then: GraphAction
@@ -54,13 +55,36 @@ export interface OrderFlags {
 /** Hook called when an action becomes required (e.g. a required start of an active resource ⇒ stop). */
 export type OnRequired = (a: GraphAction) => void
 
+const IMPLIES_THEN = 1
+const IMPLIES_FIRST = 2
+const RUNNABLE_LEFT = 4
+const RESTART = 8
+/** the flags that make two orderings of the same pair different */
+const PROPAGATING = IMPLIES_THEN | IMPLIES_FIRST | RUNNABLE_LEFT | RESTART
+const SILENT = 16
+const NONE = -1
+
 export class ActionGraph {
   readonly actions: Array<GraphAction> = []
-  readonly orderings: Array<Ordering> = []
   private readonly byKey = new Map<string, GraphAction>()
-  // adjacency by action id (arrays, not maps: graphs reach hundreds of thousands of actions)
-  private readonly outgoing: Array<Array<Ordering> | undefined> = []
-  private readonly incoming: Array<Array<Ordering> | undefined> = []
+  // Orderings live in parallel typed arrays indexed by ordering number, and each action's incoming
+  // and outgoing orderings are linked lists threaded through them (head/tail per action, next per
+  // ordering), kept in insertion order. A large graph has hundreds of thousands of orderings (two per
+  // probe): as objects with per-action arrays they were most of the garbage collector's work.
+  private orderingCount = 0
+  private firstOf = new Int32Array(1024)
+  private thenOf = new Int32Array(1024)
+  private flagsOf = new Uint8Array(1024)
+  private nextOut = new Int32Array(1024)
+  private nextIn = new Int32Array(1024)
+  /** the few orderings that carry a reason */
+  private readonly reasonOf = new Map<number, string>()
+  private outHead = new Int32Array(1024)
+  private outTail = new Int32Array(1024)
+  private outCount = new Int32Array(1024)
+  private inHead = new Int32Array(1024)
+  private inTail = new Int32Array(1024)
+  private inCount = new Int32Array(1024)
   onRequired: OnRequired = () => {}
 
   private static keyOf(task: string, key: string, node: string | undefined) {
@@ -105,50 +129,65 @@ export class ActionGraph {
       minRunnable: spec.minRunnable
     }
     this.actions.push(a)
-    this.outgoing.push(undefined)
-    this.incoming.push(undefined)
+    if (a.id === this.outHead.length) {
+      const size = this.outHead.length * 2
+      this.outHead = grown(this.outHead, size)
+      this.outTail = grown(this.outTail, size)
+      this.outCount = grown(this.outCount, size)
+      this.inHead = grown(this.inHead, size)
+      this.inTail = grown(this.inTail, size)
+      this.inCount = grown(this.inCount, size)
+    }
+    this.outHead[a.id] = NONE
+    this.outTail[a.id] = NONE
+    this.inHead[a.id] = NONE
+    this.inTail[a.id] = NONE
     if (k !== undefined) this.byKey.set(k, a)
     return a
   }
 
   order(first: GraphAction, then: GraphAction, flags: OrderFlags = {}): void {
     if (first === then) return
-    const impliesThen = flags.impliesThen ?? false
-    const impliesFirst = flags.impliesFirst ?? false
-    const runnableLeft = flags.runnableLeft ?? false
-    const restart = flags.restart ?? false
+    const bits =
+      (flags.impliesThen ? IMPLIES_THEN : 0) |
+      (flags.impliesFirst ? IMPLIES_FIRST : 0) |
+      (flags.runnableLeft ? RUNNABLE_LEFT : 0) |
+      (flags.restart ? RESTART : 0)
+    const f = first.id
+    const t = then.id
     // the same ordering twice is kept once: look through the shorter adjacency list
-    const out = this.outgoing[first.id]
-    const inc = this.incoming[then.id]
-    const known = out && inc ? (out.length <= inc.length ? out : inc) : undefined
-    if (known) {
-      for (const k of known) {
-        if (
-          k.first === first &&
-          k.then === then &&
-          k.impliesThen === impliesThen &&
-          k.impliesFirst === impliesFirst &&
-          k.runnableLeft === runnableLeft &&
-          k.restart === restart
-        )
-          return
-      }
+    if (this.outCount[f]! <= this.inCount[t]!) {
+      for (let o = this.outHead[f]!; o !== NONE; o = this.nextOut[o]!)
+        if (this.thenOf[o] === t && (this.flagsOf[o]! & PROPAGATING) === bits) return
+    } else {
+      for (let o = this.inHead[t]!; o !== NONE; o = this.nextIn[o]!)
+        if (this.firstOf[o] === f && (this.flagsOf[o]! & PROPAGATING) === bits) return
     }
-    const o: Ordering = {
-      first,
-      then,
-      impliesThen,
-      impliesFirst,
-      runnableLeft,
-      restart,
-      reason: flags.reason,
-      silent: flags.silent ?? false
+    const o = this.orderingCount++
+    if (o === this.firstOf.length) {
+      const size = o * 2
+      this.firstOf = grown(this.firstOf, size)
+      this.thenOf = grown(this.thenOf, size)
+      this.flagsOf = grown(this.flagsOf, size)
+      this.nextOut = grown(this.nextOut, size)
+      this.nextIn = grown(this.nextIn, size)
     }
-    this.orderings.push(o)
-    if (out) out.push(o)
-    else this.outgoing[first.id] = [o]
-    if (inc) inc.push(o)
-    else this.incoming[then.id] = [o]
+    this.firstOf[o] = f
+    this.thenOf[o] = t
+    this.flagsOf[o] = bits | (flags.silent ? SILENT : 0)
+    if (flags.reason !== undefined) this.reasonOf.set(o, flags.reason)
+    this.nextOut[o] = NONE
+    this.nextIn[o] = NONE
+    const outTail = this.outTail[f]!
+    if (outTail === NONE) this.outHead[f] = o
+    else this.nextOut[outTail] = o
+    this.outTail[f] = o
+    this.outCount[f]!++
+    const inTail = this.inTail[t]!
+    if (inTail === NONE) this.inHead[t] = o
+    else this.nextIn[inTail] = o
+    this.inTail[t] = o
+    this.inCount[t]!++
   }
 
   /** Marks an action required (and propagates at the next settle). */
@@ -165,48 +204,59 @@ export class ActionGraph {
     a.blockedBy ??= why
   }
 
+  private countRunnable(a: GraphAction): number {
+    let n = 0
+    for (let o = this.inHead[a.id]!; o !== NONE; o = this.nextIn[o]!)
+      if (this.actions[this.firstOf[o]!]!.runnable) n++
+    return n
+  }
+
   /** Propagates requirement and runnability along orderings until nothing changes. Linear per change. */
   settle(): void {
-    this.seen = this.actions.length
-    const queue: Array<GraphAction> = [...this.actions]
-    const queued: Array<boolean> = queue.map(() => true)
+    const actions = this.actions
+    this.seen = actions.length
+    const queue: Array<GraphAction> = [...actions]
+    let queued = new Uint8Array(Math.max(actions.length, 16)).fill(1)
     const push = (a: GraphAction) => {
-      if (!queued[a.id]) {
-        queued[a.id] = true
+      if (a.id >= queued.length) {
+        const grown = new Uint8Array(Math.max(a.id + 1, queued.length * 2))
+        grown.set(queued)
+        queued = grown
+      }
+      if (queued[a.id] === 0) {
+        queued[a.id] = 1
         queue.push(a)
       }
     }
-    const countRunnable = (a: GraphAction) => {
-      let n = 0
-      for (const o of this.incoming[a.id] ?? []) if (o.first.runnable) n++
-      return n
-    }
-    for (const a of this.actions)
-      if (a.minRunnable !== undefined && a.runnable && countRunnable(a) < a.minRunnable)
+    for (const a of actions)
+      if (a.minRunnable !== undefined && a.runnable && this.countRunnable(a) < a.minRunnable)
         this.block(a, `fewer than ${a.minRunnable} runnable`)
     while (queue.length > 0) {
       const a = queue.pop()!
-      queued[a.id] = false
-      for (const o of this.outgoing[a.id] ?? []) {
-        const min = o.then.minRunnable
-        if (min !== undefined && !a.runnable && o.then.runnable && countRunnable(o.then) < min) {
-          this.block(o.then, `unrunnable ${subject(a)}`)
-          push(o.then)
+      queued[a.id] = 0
+      for (let o = this.outHead[a.id]!; o !== NONE; o = this.nextOut[o]!) {
+        const then = actions[this.thenOf[o]!]!
+        const bits = this.flagsOf[o]!
+        const min = then.minRunnable
+        if (min !== undefined && !a.runnable && then.runnable && this.countRunnable(then) < min) {
+          this.block(then, `unrunnable ${subject(a)}`)
+          push(then)
         }
-        if ((o.runnableLeft || (o.restart && a.required)) && !a.runnable && o.then.runnable) {
-          this.block(o.then, `unrunnable ${o.reason ?? subject(a)}`)
-          push(o.then)
+        if ((bits & RUNNABLE_LEFT || (bits & RESTART && a.required)) && !a.runnable && then.runnable) {
+          this.block(then, `unrunnable ${this.reasonOf.get(o) ?? subject(a)}`)
+          push(then)
         }
-        if (o.impliesThen && a.required && !o.then.required) {
-          this.require(o.then, `required ${o.reason ?? subject(a)}`)
-          push(o.then)
+        if (bits & IMPLIES_THEN && a.required && !then.required) {
+          this.require(then, `required ${this.reasonOf.get(o) ?? subject(a)}`)
+          push(then)
           this.pushNew(push)
         }
       }
-      for (const o of this.incoming[a.id] ?? []) {
-        if (o.impliesFirst && a.required && !o.first.required) {
-          this.require(o.first, `required ${subject(a)}`)
-          push(o.first)
+      for (let o = this.inHead[a.id]!; o !== NONE; o = this.nextIn[o]!) {
+        const first = actions[this.firstOf[o]!]!
+        if (this.flagsOf[o]! & IMPLIES_FIRST && a.required && !first.required) {
+          this.require(first, `required ${subject(a)}`)
+          push(first)
           this.pushNew(push)
         }
       }
@@ -226,9 +276,55 @@ export class ActionGraph {
     this.pendingPush.push(a)
   }
 
-  incomingOf(a: GraphAction): ReadonlyArray<Ordering> {
-    return this.incoming[a.id] ?? []
+  private view(o: number): Ordering {
+    const bits = this.flagsOf[o]!
+    const first = this.actions[this.firstOf[o]!]!
+    const then = this.actions[this.thenOf[o]!]!
+    return {
+      first,
+      then,
+      impliesThen: (bits & IMPLIES_THEN) !== 0,
+      impliesFirst: (bits & IMPLIES_FIRST) !== 0,
+      runnableLeft: (bits & RUNNABLE_LEFT) !== 0,
+      restart: (bits & RESTART) !== 0,
+      reason: this.reasonOf.get(o),
+      silent: (bits & SILENT) !== 0
+    }
   }
+
+  /** The orderings into an action, in the order they were made. */
+  incomingOf(a: GraphAction): ReadonlyArray<Ordering> {
+    const out: Array<Ordering> = []
+    for (let o = this.inHead[a.id]!; o !== NONE; o = this.nextIn[o]!) out.push(this.view(o))
+    return out
+  }
+
+  /**
+   * The graph's edges between the actions `keep` accepts, in the order the orderings were made: one
+   * per pair of actions (orderings with different flags may join the same pair), silent ones left out.
+   */
+  edges(keep: (a: GraphAction) => boolean): Array<{ readonly before: number; readonly after: number }> {
+    const edges: Array<{ readonly before: number; readonly after: number }> = []
+    const seen = new Set<number>()
+    for (let o = 0; o < this.orderingCount; o++) {
+      if (this.flagsOf[o]! & SILENT) continue
+      const first = this.actions[this.firstOf[o]!]!
+      const then = this.actions[this.thenOf[o]!]!
+      if (!keep(first) || !keep(then)) continue
+      const k = first.id * 4_194_304 + then.id
+      if (seen.has(k)) continue
+      seen.add(k)
+      edges.push({ before: first.id, after: then.id })
+    }
+    return edges
+  }
+}
+
+/** A copy of a typed array with room for `size` elements. */
+const grown = <A extends Int32Array | Uint8Array>(array: A, size: number): A => {
+  const copy = new (array.constructor as new (size: number) => A)(size)
+  copy.set(array)
+  return copy
 }
 
 const subject = (a: GraphAction) => `${a.resource ?? a.node ?? a.key} ${a.task}`

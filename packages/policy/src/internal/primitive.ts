@@ -281,11 +281,15 @@ export const planPrimitive = (
   const probes: Array<GraphAction> = []
   // an anonymous clone is probed once per node (through its first instance)
   const probesHere = r.instance === undefined || r.globallyUnique || r.instance === 0
+  // one key string and one list of stops for all of this resource's probes (a large cluster has
+  // hundreds of thousands of probes)
+  const probeKey = opKey(r.id, "monitor", 0)
+  const stopsAfterProbes = [...stops.values()].filter((stop) => stop.kind === "rsc_op")
   nodes.forEach((node, i) => {
     if (!probesHere || known.has(i) || noProbe?.has(i)) return
     if (!node.online || node.unclean || node.pending || node.maintenance) return
     const probe = graph.action({
-      key: opKey(r.id, "monitor", 0),
+      key: probeKey,
       task: "monitor",
       resource: r.id,
       node: node.name,
@@ -296,7 +300,7 @@ export const planPrimitive = (
     })
     // clone instances are probed before the clone starts (collective.ts)
     if (r.instance === undefined) graph.order(probe, start)
-    for (const stop of stops.values()) if (stop.kind === "rsc_op") graph.order(probe, stop)
+    for (const stop of stopsAfterProbes) graph.order(probe, stop)
     probes.push(probe)
   })
   return {

@@ -552,18 +552,13 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
       interval: a.interval,
       kind: a.kind
     }))
-    const edges: Array<Edge> = []
-    // one edge per pair of actions (orderings with different flags may join the same pair)
-    const seen = new Set<number>()
-    for (const o of graph.orderings) {
-      if (o.silent || !inGraph(o.first) || !inGraph(o.then)) continue
-      const k = o.first.id * 4_194_304 + o.then.id
-      if (seen.has(k)) continue
-      seen.add(k)
-      edges.push({ before: o.first.id, after: o.then.id })
-    }
+    const edges: Array<Edge> = graph.edges(inGraph)
     const scores = new Map<string, ReadonlyMap<string, number>>()
-    for (const [id, s] of placement.scores) scores.set(id, new Map(s.map((v, i) => [nodes[i]!.name, v])))
+    for (const [id, s] of placement.scores) {
+      const byNode = new Map<string, number>()
+      for (let i = 0; i < s.length; i++) byNode.set(nodes[i]!.name, s[i]!)
+      scores.set(id, byNode)
+    }
     return { transition: { placements, actions, edges, scores, summary }, cannotMigrate }
   }
   let result = build(new Set())
