@@ -51,7 +51,7 @@ export class MembershipSettings extends Context.Tag("@ha/membership/MembershipSe
      * transport's default mtu of 1400, so one lost datagram loses one packet, not a whole burst.
      */
     readonly packBytes: number
-    /** The shortest spacing of timer evaluations (timers are evaluated when due). Default 10 ms. */
+    /** How often the protocol's timers are evaluated. Default 10 ms. */
     readonly tickInterval: Duration.DurationInput
     /** Votes per node id; nodes not listed have 1 vote. Default: every node 1. */
     readonly votes: Readonly<Record<number, number>>
@@ -160,11 +160,7 @@ export const config: Config.Config<Fields> = Config.all({
     "Idle rotations before holding the token."
   ),
   packBytes: count("packBytes", defaults.packBytes, "Bytes of small messages packed into one packet."),
-  tickInterval: duration(
-    "tickInterval",
-    defaults.tickInterval,
-    "The shortest spacing of protocol timer evaluations (timers are evaluated when due)."
-  ),
+  tickInterval: duration("tickInterval", defaults.tickInterval, "How often protocol timers are evaluated."),
   votes: Config.hashMap(Config.integer(), "votes").pipe(
     Config.withDefault(undefined),
     Config.withDescription("Votes per node id (key: node id); unlisted nodes have 1.")

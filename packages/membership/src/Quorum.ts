@@ -61,13 +61,6 @@ export class Machine {
     this.status = this.compute()
   }
 
-  /** When a Tick next has something to do (last_man_standing's window ends); null: never. */
-  get nextDeadline(): number | null {
-    return this.options.lastManStanding && this.stableSince !== null
-      ? this.stableSince + this.options.lastManStandingWindow
-      : null
-  }
-
   /** Feeds a view change or the passing of time; returns the new status when it changed. */
   step(input: Input): Status | null {
     if (input._tag === "View") {

@@ -53,10 +53,7 @@ export interface View {
 }
 
 export type Input =
-  /** The time: timers due by `now` fire. */
   | { readonly _tag: "Tick"; readonly now: number }
-  /** The time, without firing timers: deadlines set by the inputs that follow count from `now`. */
-  | { readonly _tag: "Clock"; readonly now: number }
   | { readonly _tag: "Receive"; readonly from: NodeId; readonly packet: Packet }
   | { readonly _tag: "Broadcast"; readonly payload: Uint8Array }
 
@@ -157,21 +154,6 @@ export class Machine {
       : null
   }
 
-  /**
-   * The earliest time at which a Tick has something to do: a timer due, or a packet this node sent
-   * itself. Ticks before it change nothing, so a driver may sleep until then.
-   */
-  get nextDeadline(): number {
-    if (!this.started || this.selfQueue.length > 0) return this.now
-    let next =
-      this.state === "gather" ? Math.min(this.consensusDeadline, this.joinDeadline) : this.tokenLossDeadline
-    if (this.state !== "gather" && this.retransmitDeadline !== null && this.lastSent)
-      next = Math.min(next, this.retransmitDeadline)
-    if (this.holding !== null) next = Math.min(next, this.holdDeadline)
-    if (this.state === "operational" && this.isRep()) next = Math.min(next, this.mergeDeadline)
-    return next
-  }
-
   get pendingCount(): number {
     return this.pending.length - this.pendingHead
   }
@@ -181,9 +163,6 @@ export class Machine {
     switch (input._tag) {
       case "Tick":
         this.tick(input.now)
-        break
-      case "Clock":
-        this.now = input.now
         break
       case "Receive":
         if (this.started) this.receive(input.packet)
