@@ -129,6 +129,19 @@ describe("Policy.schedule", () => {
       score: 50
     })
     expect(t.scores.get("db")?.get("n2")).toBe(50)
+    // the scores read as a map of every node, in node order
+    const dbScores = t.scores.get("db")!
+    expect([...dbScores]).toEqual([
+      ["n1", 0],
+      ["n2", 50]
+    ])
+    expect([...dbScores.keys(), ...dbScores.values()]).toEqual(["n1", "n2", 0, 50])
+    expect([dbScores.size, dbScores.has("n1"), dbScores.has("n3"), dbScores.get("n3")]).toEqual([
+      2,
+      true,
+      false,
+      undefined
+    ])
     expect(Explain.resource(t, "db")).toEqual([
       "db will run on n2 as Started",
       "decision: Start db (n2)",

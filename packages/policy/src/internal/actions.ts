@@ -63,6 +63,7 @@ const RESTART = 8
 const PROPAGATING = IMPLIES_THEN | IMPLIES_FIRST | RUNNABLE_LEFT | RESTART
 const SILENT = 16
 const NONE = -1
+const NO_FLAGS: OrderFlags = {}
 
 export class ActionGraph {
   readonly actions: Array<GraphAction> = []
@@ -72,28 +73,48 @@ export class ActionGraph {
   // ordering), kept in insertion order. A large graph has hundreds of thousands of orderings (two per
   // probe): as objects with per-action arrays they were most of the garbage collector's work.
   private orderingCount = 0
-  private firstOf = new Int32Array(1024)
-  private thenOf = new Int32Array(1024)
-  private flagsOf = new Uint8Array(1024)
-  private nextOut = new Int32Array(1024)
-  private nextIn = new Int32Array(1024)
+  private firstOf: Int32Array
+  private thenOf: Int32Array
+  private flagsOf: Uint8Array
+  private nextOut: Int32Array
+  private nextIn: Int32Array
   /** the few orderings that carry a reason */
   private readonly reasonOf = new Map<number, string>()
-  private outHead = new Int32Array(1024)
-  private outTail = new Int32Array(1024)
-  private outCount = new Int32Array(1024)
-  private inHead = new Int32Array(1024)
-  private inTail = new Int32Array(1024)
-  private inCount = new Int32Array(1024)
+  private outHead: Int32Array
+  private outTail: Int32Array
+  private outCount: Int32Array
+  private inHead: Int32Array
+  private inTail: Int32Array
+  private inCount: Int32Array
   onRequired: OnRequired = () => {}
+
+  /**
+   * `expectedActions` sizes the arrays up front (they grow as needed): a large graph then skips the
+   * repeated copying of doubling from a small start.
+   */
+  constructor(expectedActions = 1024) {
+    const actions = Math.max(1024, expectedActions)
+    // about two orderings per action (a probe is ordered before its resource's start and stop)
+    const orderings = 2 * actions
+    this.firstOf = new Int32Array(orderings)
+    this.thenOf = new Int32Array(orderings)
+    this.flagsOf = new Uint8Array(orderings)
+    this.nextOut = new Int32Array(orderings)
+    this.nextIn = new Int32Array(orderings)
+    this.outHead = new Int32Array(actions)
+    this.outTail = new Int32Array(actions)
+    this.outCount = new Int32Array(actions)
+    this.inHead = new Int32Array(actions)
+    this.inTail = new Int32Array(actions)
+    this.inCount = new Int32Array(actions)
+  }
 
   private static keyOf(task: string, key: string, node: string | undefined) {
     return `${task}:${key}@${node ?? ""}`
   }
 
   /**
-   * Gets or creates an action; a second request for the same key and node returns the first. `unique`
-   * actions (a primitive's own, one per resource and node) skip that lookup.
+   * Gets or creates an action; a second request for the same key and node returns the first.
    */
   action(spec: {
     key: string
@@ -104,29 +125,70 @@ export class ActionGraph {
     kind: ActionKind
     required: boolean
     runnable: boolean
-    unique?: boolean
     minRunnable?: number
   }): GraphAction {
-    const k = spec.unique ? undefined : ActionGraph.keyOf(spec.task, spec.key, spec.node)
-    const existing = k === undefined ? undefined : this.byKey.get(k)
+    const k = ActionGraph.keyOf(spec.task, spec.key, spec.node)
+    const existing = this.byKey.get(k)
     if (existing) {
       if (spec.required) existing.required = true
       if (!spec.runnable) existing.runnable = false
       return existing
     }
+    const a = this.add(
+      spec.key,
+      spec.task,
+      spec.resource,
+      spec.node,
+      spec.interval ?? 0,
+      spec.kind,
+      spec.required,
+      spec.runnable,
+      spec.minRunnable
+    )
+    this.byKey.set(k, a)
+    return a
+  }
+
+  /**
+   * Creates an action known to be the only one of its key on its node (a primitive's probe), without
+   * the lookup: a large cluster has hundreds of thousands of probes.
+   */
+  unique(
+    key: string,
+    task: string,
+    resource: string,
+    node: string,
+    kind: ActionKind,
+    required: boolean,
+    runnable: boolean
+  ): GraphAction {
+    return this.add(key, task, resource, node, 0, kind, required, runnable, undefined)
+  }
+
+  private add(
+    key: string,
+    task: string,
+    resource: string | undefined,
+    node: string | undefined,
+    interval: number,
+    kind: ActionKind,
+    required: boolean,
+    runnable: boolean,
+    minRunnable: number | undefined
+  ): GraphAction {
     const a: GraphAction = {
       id: this.actions.length,
-      key: spec.key,
-      task: spec.task,
-      resource: spec.resource,
-      node: spec.node,
-      interval: spec.interval ?? 0,
-      kind: spec.kind,
-      required: spec.required,
-      runnable: spec.runnable,
+      key,
+      task,
+      resource,
+      node,
+      interval,
+      kind,
+      required,
+      runnable,
       blockedBy: undefined,
       requiredBy: undefined,
-      minRunnable: spec.minRunnable
+      minRunnable
     }
     this.actions.push(a)
     if (a.id === this.outHead.length) {
@@ -142,11 +204,10 @@ export class ActionGraph {
     this.outTail[a.id] = NONE
     this.inHead[a.id] = NONE
     this.inTail[a.id] = NONE
-    if (k !== undefined) this.byKey.set(k, a)
     return a
   }
 
-  order(first: GraphAction, then: GraphAction, flags: OrderFlags = {}): void {
+  order(first: GraphAction, then: GraphAction, flags: OrderFlags = NO_FLAGS): void {
     if (first === then) return
     const bits =
       (flags.impliesThen ? IMPLIES_THEN : 0) |
@@ -234,6 +295,8 @@ export class ActionGraph {
     while (queue.length > 0) {
       const a = queue.pop()!
       queued[a.id] = 0
+      // an optional runnable action makes nothing required or unrunnable
+      if (!a.required && a.runnable) continue
       for (let o = this.outHead[a.id]!; o !== NONE; o = this.nextOut[o]!) {
         const then = actions[this.thenOf[o]!]!
         const bits = this.flagsOf[o]!

@@ -686,7 +686,8 @@ export const place = (input: PlacementInput): PlacementResult => {
 
   // allocation order: configuration order; with a placement strategy, resources with the highest
   // priority, then the highest score where they run now, then the highest score on any node go first
-  const initial = new Map([...scores].map(([id, s]) => [id, s.slice()]))
+  // (the scores before any assignment, needed only to rank by them)
+  const initial = strategy === "default" ? scores : new Map([...scores].map(([id, s]) => [id, s.slice()]))
   const topRank = new Map<Resource, { priority: number; current: number; byNode: ReadonlyArray<number> }>()
   const rankOf = (p: Resource) => {
     const top = topOf(p)

@@ -285,24 +285,16 @@ export const planPrimitive = (
   // hundreds of thousands of probes)
   const probeKey = opKey(r.id, "monitor", 0)
   const stopsAfterProbes = [...stops.values()].filter((stop) => stop.kind === "rsc_op")
-  nodes.forEach((node, i) => {
-    if (!probesHere || known.has(i) || noProbe?.has(i)) return
-    if (!node.online || node.unclean || node.pending || node.maintenance) return
-    const probe = graph.action({
-      key: probeKey,
-      task: "monitor",
-      resource: r.id,
-      node: node.name,
-      kind: "rsc_op",
-      required: true,
-      runnable: true,
-      unique: true
-    })
+  for (let i = 0; probesHere && i < nodes.length; i++) {
+    const node = nodes[i]!
+    if (known.has(i) || noProbe?.has(i)) continue
+    if (!node.online || node.unclean || node.pending || node.maintenance) continue
+    const probe = graph.unique(probeKey, "monitor", r.id, node.name, "rsc_op", true, true)
     // clone instances are probed before the clone starts (collective.ts)
     if (r.instance === undefined) graph.order(probe, start)
     for (const stop of stopsAfterProbes) graph.order(probe, stop)
     probes.push(probe)
-  })
+  }
   return {
     resource: r,
     active,

@@ -203,7 +203,8 @@ export const buildResources = (
     }
     all.push(r)
     byId.set(id, r)
-    explicitKeys.set(r, new Set(own.keys()))
+    // (needed only to apply agent-specific rsc_defaults below what the resource's parents set)
+    if (agentDefaults) explicitKeys.set(r, new Set(own.keys()))
     parent?.children.push(r)
     return r
   }
@@ -223,7 +224,15 @@ export const buildResources = (
       ops,
       className: p.class ?? template?.class,
       instanceAttributes: [...p.instanceAttributes, ...(template?.instanceAttributes ?? [])],
-      agent: agentOf(p.class ?? template?.class, p.provider ?? template?.provider, p.type ?? template?.type),
+      ...(agentDefaults
+        ? {
+            agent: agentOf(
+              p.class ?? template?.class,
+              p.provider ?? template?.provider,
+              p.type ?? template?.type
+            )
+          }
+        : {}),
       utilization,
       ...(instance !== undefined ? { instance } : {})
     })

@@ -21,6 +21,7 @@ import { applyOrders } from "./ordering.ts"
 import { place } from "./placement.ts"
 import { type PrimitivePlan, planPrimitive } from "./primitive.ts"
 import { buildResources, type Resource } from "./resources.ts"
+import { NodeScores } from "./scores.ts"
 import { unpackStatus } from "./status.ts"
 import { fenceDecision, summarizePrimitive } from "./summary.ts"
 
@@ -141,6 +142,9 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
   const disabled = (p: Resource) =>
     p.targetRole === "Stopped" || options.stopAllResources || failureReaction(p, "stop")
 
+  // (decided once: every build of the action graph asks again)
+  const leftAlone = new Set(built.primitives.filter(frozen))
+
   const placement = place({
     nodes,
     primitives: built.primitives,
@@ -153,7 +157,7 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
       built.primitives.filter((p) => p.history.some((h) => h.role === "Promoted")).map((p) => p.id)
     ),
     disabled: new Set(built.primitives.filter(disabled).map((p) => p.id)),
-    pinned: new Map(built.primitives.filter(frozen).map((p) => [p.id, (active.get(p.id) ?? [])[0]] as const))
+    pinned: new Map([...leftAlone].map((p) => [p.id, (active.get(p.id) ?? [])[0]] as const))
   })
 
   // resources whose parameters changed since they started restart where they run
@@ -174,7 +178,8 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
 
   /** Builds the action graph; resources in noMigrate move by stop and start instead of migrating. */
   const build = (noMigrate: ReadonlySet<string>) => {
-    const graph = new ActionGraph()
+    // sized for a start, a stop and a few monitors per primitive, and a probe per primitive and node
+    const graph = new ActionGraph(built.primitives.length * (nodes.length + 4))
     const usable = nodes.map(canHostResources)
     const ctx = {
       graph,
@@ -196,7 +201,7 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
         placement.roles.get(p.id) ?? (p.promotable ? "Unpromoted" : "Started"),
         status.known.get(p.id) ?? new Set(),
         placement.noProbe.get(p.id),
-        frozen(p),
+        leftAlone.has(p),
         changed.get(p.id) ?? noNodes
       )
       plans.set(p.id, plan)
@@ -543,22 +548,22 @@ export const schedule = (cib: Cib.Cib, now: number): ScheduleResult => {
       })
     }
     const inGraph = (a: GraphAction) => a.required && a.runnable
-    const actions: Array<Action> = graph.actions.filter(inGraph).map((a) => ({
-      id: a.id,
-      key: a.key,
-      task: a.task,
-      resource: a.resource,
-      node: a.node,
-      interval: a.interval,
-      kind: a.kind
-    }))
+    const actions: Array<Action> = []
+    for (const a of graph.actions) {
+      if (!inGraph(a)) continue
+      actions.push({
+        id: a.id,
+        key: a.key,
+        task: a.task,
+        resource: a.resource,
+        node: a.node,
+        interval: a.interval,
+        kind: a.kind
+      })
+    }
     const edges: Array<Edge> = graph.edges(inGraph)
     const scores = new Map<string, ReadonlyMap<string, number>>()
-    for (const [id, s] of placement.scores) {
-      const byNode = new Map<string, number>()
-      for (let i = 0; i < s.length; i++) byNode.set(nodes[i]!.name, s[i]!)
-      scores.set(id, byNode)
-    }
+    for (const [id, s] of placement.scores) scores.set(id, new NodeScores(nodeIndex, s))
     return { transition: { placements, actions, edges, scores, summary }, cannotMigrate }
   }
   let result = build(new Set())
