@@ -7,9 +7,11 @@
  * order of events. Here fibers run on a scheduler we drain ourselves, and time jumps straight to the
  * next timer once no fiber can run, so a run is a pure function of its seed and as fast as the code.
  *
- * The only real asynchrony left is WebCrypto (the transport hashes the cluster name when it starts);
- * `external` counts such work in flight and the driver waits for it in real time without moving the
- * clock, so it cannot change the order of simulated events.
+ * The only real asynchrony left is WebCrypto (the transport hashes the cluster name when it starts):
+ * {@link SimRuntime.expectExternal} announces such work, and the driver lets real time pass without
+ * moving the clock until its completion wakes a fiber, so it cannot change the order of simulated
+ * events. A node frozen meanwhile is frozen once that work is done: parked before it, the work would
+ * never complete and the clock would never move again.
  */
 import { Clock, Duration, Effect, type Exit, Fiber, FiberRef, type Scheduler } from "effect"
 
@@ -76,6 +78,8 @@ export const currentNode: FiberRef.FiberRef<string | undefined> = FiberRef.unsaf
 )
 
 const livelockTasks = 2_000_000
+/** Event-loop turns (a millisecond or more each) to wait for real-time work before giving up. */
+const maxTurnsWaited = 10_000
 
 export interface Stats {
   /** Simulated milliseconds since the epoch the runtime started at. */
@@ -93,7 +97,11 @@ export class SimRuntime {
   private timersFired = 0
   private tasksRun = 0
   /** Real-time work (WebCrypto promises) the simulation is waiting for. */
-  external = 0
+  private external = 0
+  /** True while the driver lets real time pass: a fiber woken then was woken by real-time work. */
+  private inRealTime = false
+  /** Nodes to freeze once the real-time work in flight is done. */
+  private readonly freezeAfterExternal = new Set<string>()
 
   constructor(readonly epochMs = 1_700_000_000_000) {
     this.now = epochMs
@@ -102,6 +110,10 @@ export class SimRuntime {
   readonly scheduler: Scheduler.Scheduler = {
     // one queue in arrival order: priorities only matter to Effect's own batching
     scheduleTask: (task, _priority, fiber) => {
+      if (this.inRealTime && this.external > 0 && --this.external === 0) {
+        for (const node of this.freezeAfterExternal) this.freeze(node)
+        this.freezeAfterExternal.clear()
+      }
       const node = fiber?.getFiberRef(currentNode)
       const parked = node === undefined ? undefined : this.parked.get(node)
       if (parked !== undefined) parked.push(task)
@@ -134,12 +146,22 @@ export class SimRuntime {
     }
   })()
 
+  /**
+   * Announces real-time work a fiber is about to await (a WebCrypto promise): the clock stays put
+   * until its completion wakes the fiber.
+   */
+  expectExternal() {
+    this.external++
+  }
+
   /** Stops running `node`'s fibers (a paused VM): their work waits, their timers fire late. */
   freeze(node: string) {
-    if (!this.parked.has(node)) this.parked.set(node, [])
+    if (this.external > 0) this.freezeAfterExternal.add(node)
+    else if (!this.parked.has(node)) this.parked.set(node, [])
   }
 
   thaw(node: string) {
+    this.freezeAfterExternal.delete(node)
     const parked = this.parked.get(node)
     this.parked.delete(node)
     if (parked !== undefined) this.tasks.push(...parked)
@@ -187,13 +209,19 @@ export class SimRuntime {
       exit = e
     })
     let sinceYield = 0
+    let turnsWaited = 0
     for (;;) {
       this.drain()
       if (exit !== undefined) return exit
+      if (this.external === 0) turnsWaited = 0
       if (this.external > 0 || ++sinceYield >= 20_000) {
         // real work in flight (or a long run): let the event loop turn without moving the clock
         sinceYield = 0
+        if (this.external > 0 && ++turnsWaited > maxTurnsWaited)
+          throw new Error(`simulation stuck: ${this.external} real-time completions awaited never came`)
+        this.inRealTime = true
         await new Promise<void>((resolve) => setTimeout(resolve, 0))
+        this.inRealTime = false
         continue
       }
       const timer = this.timers.pop()

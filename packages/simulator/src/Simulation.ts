@@ -238,19 +238,10 @@ export const run = async (options: Options): Promise<Result> => {
       Effect.gen(function* () {
         const scope = yield* Scope.make()
         world.powerUp(name)
-        let waiting = true
-        runtime.external++
-        const bound = Datagram.DatagramNetwork.of({
-          bind: (endpoint) =>
-            Effect.suspend(() => {
-              // the transport hashed the cluster name (WebCrypto, real time) before binding
-              if (waiting) {
-                waiting = false
-                runtime.external--
-              }
-              return datagrams.bind(endpoint)
-            })
-        })
+        // a machine that boots is not paused (a Freeze or a power-off may have left it frozen)
+        runtime.thaw(name)
+        // the transport hashes the cluster name with WebCrypto (real time) as it starts
+        runtime.expectExternal()
         const beneath = Layer.mergeAll(
           Membership.layer.pipe(
             Layer.provideMerge(Transport.layerTest({ topology: topology(id), key })),
@@ -258,7 +249,7 @@ export const run = async (options: Options): Promise<Result> => {
               Layer.mergeAll(
                 DeterministicAead,
                 Layer.succeed(MemoryNetwork.MemoryNetwork, network),
-                Layer.succeed(Datagram.DatagramNetwork, bound),
+                Layer.succeed(Datagram.DatagramNetwork, datagrams),
                 TransportSettings.layer({
                   ...MembershipSettings.transportTimers(membershipSettings),
                   tickInterval: Duration.millis(100)
@@ -304,6 +295,11 @@ export const run = async (options: Options): Promise<Result> => {
           Effect.locally(currentNode, name),
           Effect.annotateLogs("node", name)
         )
+        if (!world.isPoweredOn(name)) {
+          // fenced while it booted (a frozen boot): the machine is off, not a zombie running nothing
+          yield* Scope.close(scope, Exit.void)
+          return
+        }
         const handle: Running = {
           scope,
           controller: Context.get(context, Controller.Controller),

@@ -172,6 +172,10 @@ export class World {
     this.off.delete(node)
   }
 
+  isPoweredOn(node: string): boolean {
+    return !this.off.has(node)
+  }
+
   /** Where `resource` is active (anything but stopped). */
   activeOn(resource: string): ReadonlyArray<string> {
     return this.nodes.filter((n) => this.stateOf(n, resource) !== undefined)
