@@ -197,7 +197,13 @@ export const make: Effect.Effect<ControllerService, never, Requirements | Scope.
           .pipe(
             Effect.tap((committed) => Effect.sync(() => ours.add(Version.format(committed.after)))),
             Effect.asVoid,
-            Effect.catchAll((error) => Effect.logError(`controller: CIB update refused: ${error.message}`))
+            Effect.catchAll((error) => {
+              // What the changes say (results, fencing, the view) stays true: dropped, a DC that kept its
+              // role through a loss of quorum would go on believing the CIB's stale records (resources
+              // it stopped meanwhile still running). They are written with the next commit.
+              pending = [...changes, ...pending]
+              return Effect.logError(`controller: CIB update refused: ${error.message}`)
+            })
           )
       })
 
@@ -218,7 +224,8 @@ export const make: Effect.Effect<ControllerService, never, Requirements | Scope.
       const plan = (reasons: ReadonlyArray<string>) =>
         Effect.gen(function* () {
           yield* flush
-          let cib = yield* store.query
+          // the CIB with what a refused write could not record yet
+          let cib = yield* read
           // What this DC knows and the CIB does not say yet (nodes added to the configuration after the
           // view that brought them, this node's stale history) is written first; without quorum the
           // write is refused, and the plan is made on it all the same: a member without a node_state
@@ -226,9 +233,10 @@ export const make: Effect.Effect<ControllerService, never, Requirements | Scope.
           if (asSeen(cib) !== cib) {
             yield* write(asSeen)
             yield* flush
-            cib = yield* store.query
+            cib = yield* read
           }
-          if (!ownHistoryForgotten) ownHistoryForgotten = Status.forgetHistory(cib, self) === cib
+          const committed = yield* store.query
+          if (!ownHistoryForgotten) ownHistoryForgotten = Status.forgetHistory(committed, self) === committed
           cib = asSeen(cib)
           const now = yield* nowMs
           const scheduled = Policy.schedule(cib, { now: Math.floor(now / 1000) })
