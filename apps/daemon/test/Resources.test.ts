@@ -163,7 +163,8 @@ describe("three daemons running resources", () => {
         chmodSync(join(root, "authkey"), 0o600)
         for (const name of names) start(name)
 
-        // the cluster forms and every node names the same DC
+        // the cluster forms and every node names the same DC (three daemons compiled from their
+        // sources at once: on a loaded 2-core machine that alone can take most of a minute)
         const dc = yield* eventually(
           "one DC agreed by all three",
           Effect.gen(function* () {
@@ -172,7 +173,8 @@ describe("three daemons running resources", () => {
             return all.every((s) => s.members.length === 3) && dcs.size === 1 && all[0]!.dc !== null
               ? (all[0]!.dc as Name)
               : undefined
-          })
+          }),
+          120
         )
 
         // bad input at the API is refused with a reason, and the daemon goes on
