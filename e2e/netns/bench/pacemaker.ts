@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Duration, Effect, Schedule } from "effect"
-import { agentParams } from "../src/HaCluster.ts"
+import { type AgentOp, agentOps, agentParams } from "../src/HaCluster.ts"
 import { type Lab, LabError } from "../src/Lab.ts"
 
 /** Directories Corosync and Pacemaker keep per machine. */
@@ -54,7 +54,7 @@ const primitive = (
   id: string,
   type: string,
   params: Readonly<Record<string, string>>,
-  ops: ReadonlyArray<{ readonly name: string; readonly interval: string; readonly timeout: string }>
+  ops: ReadonlyArray<AgentOp>
 ) => `      <primitive id="${id}" class="ocf" provider="heartbeat" type="${type}">
         <instance_attributes id="${id}-params">
 ${Object.entries(params)
@@ -78,6 +78,7 @@ ${ops
  */
 const configuration = (lab: Lab, powerSocket: string) => {
   const params = agentParams(lab)
+  const ops = agentOps()
   const first = lab.nodes[0]!.name
   return `<configuration>
   <crm_config>
@@ -96,17 +97,9 @@ const configuration = (lab: Lab, powerSocket: string) => {
       <operations><op id="fence-monitor" name="monitor" interval="60s"/></operations>
     </primitive>
     <group id="pg_stack">
-${primitive("fs", "Filesystem", params.fs, [
-  { name: "monitor", interval: "10s", timeout: "40s" },
-  { name: "start", interval: "0", timeout: "60s" },
-  { name: "stop", interval: "0", timeout: "60s" }
-])}
-${primitive("vip", "IPaddr2", params.vip, [{ name: "monitor", interval: "10s", timeout: "20s" }])}
-${primitive("db", "pgsql", params.db, [
-  { name: "monitor", interval: "10s", timeout: "30s" },
-  { name: "start", interval: "0", timeout: "120s" },
-  { name: "stop", interval: "0", timeout: "120s" }
-])}
+${primitive("fs", "Filesystem", params.fs, ops.fs)}
+${primitive("vip", "IPaddr2", params.vip, ops.vip)}
+${primitive("db", "pgsql", params.db, ops.db)}
     </group>
   </resources>
   <constraints>

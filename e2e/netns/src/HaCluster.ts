@@ -241,6 +241,29 @@ export const agentParams = (lab: Lab) => ({
   }
 })
 
+export interface AgentOp {
+  readonly name: "monitor" | "start" | "stop"
+  readonly interval: string
+  readonly timeout: string
+}
+
+/** The operations of the stack's three agents, which Pacemaker's run uses too (monitors 10 s unless given). */
+export const agentOps = (monitors: StackOptions["monitors"] = {}) => {
+  const monitor = { fs: "10s", vip: "10s", db: "10s", ...monitors }
+  const startStop = (timeout: string): Array<AgentOp> => [
+    { name: "start", interval: "0", timeout },
+    { name: "stop", interval: "0", timeout }
+  ]
+  return {
+    fs: [{ name: "monitor", interval: monitor.fs, timeout: "40s" }, ...startStop("60s")],
+    vip: [{ name: "monitor", interval: monitor.vip, timeout: "20s" }],
+    db: [{ name: "monitor", interval: monitor.db, timeout: "30s" }, ...startStop("120s")]
+  } satisfies Record<string, ReadonlyArray<AgentOp>>
+}
+
+const opsList = (ops: ReadonlyArray<AgentOp>) =>
+  ops.map((op) => `          - { ${op.name}: ${op.interval}, timeout: ${op.timeout} }`).join("\n")
+
 const flowMap = (params: Readonly<Record<string, string>>) =>
   `{ ${Object.entries(params)
     .map(([name, value]) => `${name}: ${value}`)
@@ -251,8 +274,8 @@ const flowMap = (params: Readonly<Record<string, string>>) =>
  * stonith-action is `off`: a fenced node stays off until the test or benchmark boots it.
  */
 export const stack = (lab: Lab, options: StackOptions) => {
-  const monitor = { fs: "10s", vip: "10s", db: "10s", ...options.monitors }
   const params = agentParams(lab)
+  const ops = agentOps(options.monitors)
   const fences = lab.nodes
     .map(
       (n) => `  fence_${n.name}:
@@ -282,21 +305,17 @@ ${fences}
         agent: ocf:heartbeat:Filesystem
         params: ${flowMap(params.fs)}
         ops:
-          - { monitor: ${monitor.fs}, timeout: 40s }
-          - { start: 0, timeout: 60s }
-          - { stop: 0, timeout: 60s }
+${opsList(ops.fs)}
       vip:
         agent: ocf:heartbeat:IPaddr2
         params: ${flowMap(params.vip)}
         ops:
-          - { monitor: ${monitor.vip}, timeout: 20s }
+${opsList(ops.vip)}
       db:
         agent: ocf:heartbeat:pgsql
         params: ${flowMap(params.db)}
         ops:
-          - { monitor: ${monitor.db}, timeout: 30s }
-          - { start: 0, timeout: 120s }
-          - { stop: 0, timeout: 120s }
+${opsList(ops.db)}
 
 constraints:
 ${avoid}

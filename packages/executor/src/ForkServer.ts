@@ -11,12 +11,11 @@
 import { Buffer } from "node:buffer"
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { constants } from "node:os"
-import { Deferred, Duration, Effect, Layer } from "effect"
+import { Deferred, Effect, Layer } from "effect"
 import { forkServerProgram } from "./internal/forkServer.pl.ts"
 import {
   type CapturedOutput,
   type KillSignal,
-  outputDrainMs,
   ProcessRunner,
   type RunningProcess,
   SpawnError,
@@ -129,9 +128,6 @@ class Server {
     this.process.stdin.write(`${line}\n`)
   }
 
-  flush(id: number) {
-    if (!this.dead) this.process.stdin.write(`flush ${id}\n`)
-  }
 }
 
 export const layer = Layer.scoped(
@@ -185,13 +181,9 @@ export const layer = Layer.scoped(
                   // ESRCH: the group is already gone.
                 }
               }),
-            output: Deferred.await(pending.output).pipe(
-              Effect.interruptible,
-              Effect.timeout(Duration.millis(outputDrainMs)),
-              Effect.catchAll(() =>
-                Effect.sync(() => owner.flush(id)).pipe(Effect.zipRight(Deferred.await(pending.output)))
-              )
-            )
+            // the helper reports the output as soon as the child exits (it does not wait for pipes
+            // that a process the child left behind holds open)
+            output: Deferred.await(pending.output)
           }
           return proc
         })

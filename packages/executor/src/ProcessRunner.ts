@@ -27,7 +27,10 @@ export interface CapturedOutput {
 
 export type KillSignal = "SIGTERM" | "SIGKILL"
 
-/** How long live runners wait for the pipes to reach EOF after the leader exits (a daemon it started may hold them). */
+/**
+ * How long NodeProcessRunner waits for the pipes to reach EOF after the leader exits (a daemon it
+ * started may hold them). The fork server needs no wait: it reads what the pipes hold when the child exits.
+ */
 export const outputDrainMs = 100
 
 export interface RunningProcess {

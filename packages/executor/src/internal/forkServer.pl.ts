@@ -10,12 +10,10 @@
  *        error ID ERRNO MESSAGE           it could not be started (ENOENT, EACCES, …)
  *        exit ID CODE SIGNAL              its leader ended (CODE or SIGNAL is "-")
  *        output ID DROPPED HEAD TAIL DROPPED HEAD TAIL   stdout then stderr, as soon as the leader exited:
- *                                         what the pipes hold then is read and they are closed, as
- *                                         Pacemaker's executor does (a daemon the agent started, e.g.
- *                                         IPaddr2's send_arp, may hold them open long after; waiting for
- *                                         their EOF would delay the operation's result)
- *   in:  flush ID                         (reports the output of an exited child now; kept for older
- *                                         callers, the output no longer waits for it)
+ *                                         what the pipes hold then is read and they are closed (a
+ *                                         daemon the agent started, e.g. IPaddr2's send_arp, may hold
+ *                                         them open long after; waiting for their EOF would delay the
+ *                                         operation's result)
  * Each child leads a new session (so its whole process group can be killed by pid) and gets
  * stdin from /dev/null, exactly the given environment, and no shell.
  */
@@ -114,7 +112,6 @@ while (1) {
       $in .= $buf;
       while ((my $nl = index($in, "\n")) >= 0) {
         my @f = split(/ /, substr($in, 0, $nl)); $in = substr($in, $nl + 1);
-        if (@f == 2 && $f[0] eq 'flush') { finish_output($proc{$f[1]}) if $proc{$f[1]} && defined $proc{$f[1]}{exited}; next }
         next unless @f && $f[0] eq 'spawn';
         my (undef, $id, $cap, $cmd, $argc, @rest) = @f;
         my @args = map { of_hex($_) } splice(@rest, 0, $argc);
