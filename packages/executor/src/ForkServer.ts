@@ -127,7 +127,6 @@ class Server {
     this.pending.set(id, pending)
     this.process.stdin.write(`${line}\n`)
   }
-
 }
 
 export const layer = Layer.scoped(
